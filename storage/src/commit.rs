@@ -54,7 +54,11 @@ pub struct Value {
 
 impl Value {
     /// A value stored as is, without a revision slot.
-    pub fn plain(bytes: impl Into<Bytes>, uid: impl Into<String>, labels: Vec<(String, String)>) -> Self {
+    pub fn plain(
+        bytes: impl Into<Bytes>,
+        uid: impl Into<String>,
+        labels: Vec<(String, String)>,
+    ) -> Self {
         Value {
             template: bytes.into(),
             revision_slot: None,
@@ -158,10 +162,32 @@ pub struct Committed {
     pub previous: Option<Arc<Record>>,
 }
 
+/// Where the writer sends a write's outcome.
+pub(crate) enum Reply {
+    /// An async caller awaiting a oneshot.
+    Async(oneshot::Sender<Result<Committed>>),
+    /// A blocking caller waiting on a std channel.
+    Blocking(std::sync::mpsc::SyncSender<Result<Committed>>),
+}
+
+impl Reply {
+    /// Delivers the outcome; a caller that went away is ignored.
+    fn send(self, outcome: Result<Committed>) {
+        match self {
+            Reply::Async(tx) => {
+                let _ = tx.send(outcome);
+            }
+            Reply::Blocking(tx) => {
+                let _ = tx.send(outcome);
+            }
+        }
+    }
+}
+
 /// A write waiting for the writer.
 pub(crate) struct Request {
     pub(crate) write: Write,
-    pub(crate) reply: oneshot::Sender<Result<Committed>>,
+    pub(crate) reply: Reply,
 }
 
 /// The writer loop: runs until every sender is gone.
@@ -181,7 +207,7 @@ pub(crate) fn run_writer(shared: Arc<Shared>, requests: Receiver<Request>) {
 
 /// A write that passed its preconditions, with its revision.
 struct Planned {
-    reply: oneshot::Sender<Result<Committed>>,
+    reply: Reply,
     record: Arc<Record>,
     previous: Option<Arc<Record>>,
 }
@@ -229,15 +255,28 @@ fn check(write: &Write, current: Option<&Arc<Record>>) -> Result<()> {
 }
 
 /// Builds the record a write stores at `revision`.
-fn build_record(write: &Write, previous: Option<&Arc<Record>>, revision: Revision, at_ms: u64) -> Result<Record> {
+fn build_record(
+    write: &Write,
+    previous: Option<&Arc<Record>>,
+    revision: Revision,
+    at_ms: u64,
+) -> Result<Record> {
     let (operation, value) = match &write.change {
         Change::Put(v) => (Operation::Put, Some(v)),
         Change::Delete { final_value } => (Operation::Delete, final_value.as_ref()),
     };
     let (bytes, uid, labels) = match (value, previous) {
-        (Some(v), _) => (v.render(revision)?, Arc::from(v.uid.as_str()), Arc::from(v.labels.clone())),
+        (Some(v), _) => (
+            v.render(revision)?,
+            Arc::from(v.uid.as_str()),
+            Arc::from(v.labels.clone()),
+        ),
         (None, Some(prev)) => (prev.value.clone(), prev.uid.clone(), prev.labels.clone()),
-        (None, None) => return Err(Error::NotFound { key: write.key.clone() }),
+        (None, None) => {
+            return Err(Error::NotFound {
+                key: write.key.clone(),
+            })
+        }
     };
     let create_revision = match (operation, previous) {
         (_, Some(prev)) => prev.create_revision,
@@ -264,7 +303,7 @@ fn commit_batch(shared: &Shared, requests: Vec<Request>) {
     let mut batch = sled::Batch::default();
     let mut revision = state.revision;
     let at_ms = now_ms();
-    let mut failures: Vec<(oneshot::Sender<Result<Committed>>, Error)> = Vec::new();
+    let mut failures: Vec<(Reply, Error)> = Vec::new();
 
     for Request { write, reply } in requests {
         if let Err(reason) = key::validate(&write.key) {
@@ -302,7 +341,10 @@ fn commit_batch(shared: &Shared, requests: Vec<Request>) {
         };
         revision += 1;
         batch.insert(&key::log(revision)[..], encoded);
-        batch.insert(key::history(&write.key, revision), vec![record.operation.code()]);
+        batch.insert(
+            key::history(&write.key, revision),
+            vec![record.operation.code()],
+        );
         match record.operation {
             Operation::Put => batch.insert(key::current(&write.key), to_be(revision).to_vec()),
             Operation::Delete => batch.remove(key::current(&write.key)),
@@ -318,7 +360,7 @@ fn commit_batch(shared: &Shared, requests: Vec<Request>) {
 
     // Precondition failures changed nothing; they can be answered at once.
     for (reply, err) in failures {
-        let _ = reply.send(Err(err));
+        reply.send(Err(err));
     }
     if planned.is_empty() {
         return;
@@ -328,7 +370,8 @@ fn commit_batch(shared: &Shared, requests: Vec<Request>) {
     if let Err(e) = shared.db.apply_batch(batch) {
         let msg = e.to_string();
         for p in planned {
-            let _ = p.reply.send(Err(Error::Io(std::io::Error::other(msg.clone()))));
+            p.reply
+                .send(Err(Error::Io(std::io::Error::other(msg.clone()))));
         }
         return;
     }
@@ -340,7 +383,13 @@ fn commit_batch(shared: &Shared, requests: Vec<Request>) {
     // sled now holds the batch, durable or not: memory must agree with it so revisions are never reused.
     let events: Vec<Arc<Event>> = planned
         .iter()
-        .map(|p| Arc::new(Event::new(event_kind(&p.record), p.record.clone(), p.previous.clone())))
+        .map(|p| {
+            Arc::new(Event::new(
+                event_kind(&p.record),
+                p.record.clone(),
+                p.previous.clone(),
+            ))
+        })
         .collect();
     shared.publish(&events);
 
@@ -356,7 +405,7 @@ fn commit_batch(shared: &Shared, requests: Vec<Request>) {
                 source: std::io::Error::new(e.kind(), e.to_string()),
             }),
         };
-        let _ = p.reply.send(outcome);
+        p.reply.send(outcome);
     }
 }
 

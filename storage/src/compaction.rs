@@ -42,7 +42,13 @@ pub struct CompactionReport {
 /// Reads a revision-valued meta key (0 when absent).
 pub(crate) fn read_meta(db: &sled::Db, name: &[u8]) -> Result<Revision> {
     match db.get(name)? {
-        Some(raw) => from_be(&raw).ok_or_else(|| Error::corrupt("?", 0, format!("malformed meta value {:?}", String::from_utf8_lossy(name)))),
+        Some(raw) => from_be(&raw).ok_or_else(|| {
+            Error::corrupt(
+                "?",
+                0,
+                format!("malformed meta value {:?}", String::from_utf8_lossy(name)),
+            )
+        }),
         None => Ok(0),
     }
 }
@@ -54,7 +60,10 @@ pub(crate) fn compact(
     floor: Revision,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<CompactionReport> {
-    let _guard = shared.compaction_lock.lock().unwrap_or_else(|p| p.into_inner());
+    let _guard = shared
+        .compaction_lock
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     let started = Instant::now();
     let current = shared.revision();
     if floor > current {

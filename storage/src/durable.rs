@@ -28,7 +28,11 @@ struct BlobState {
 impl Durability {
     /// Prepares syncing for the sled database at `path`; `enabled = false` makes `sync` only flush.
     pub(crate) fn new(path: &Path, enabled: bool) -> io::Result<Self> {
-        let db_file = if enabled { Some(File::open(path.join("db"))?) } else { None };
+        let db_file = if enabled {
+            Some(File::open(path.join("db"))?)
+        } else {
+            None
+        };
         Ok(Durability {
             db_file,
             blobs_dir: path.join("blobs"),

@@ -199,19 +199,29 @@ impl Store {
     /// written); `NotDurable` when the write was applied but its fsync failed; `Closed`.
     pub async fn commit(&self, write: Write) -> Result<Committed> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.send(commit::Request { write, reply })?;
+        self.send(commit::Request {
+            write,
+            reply: commit::Reply::Async(reply),
+        })?;
         answer.await.map_err(|_| Error::Closed)?
     }
 
     /// [`Store::commit`] for callers outside an async runtime.
     pub fn commit_blocking(&self, write: Write) -> Result<Committed> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.send(commit::Request { write, reply })?;
-        answer.blocking_recv().map_err(|_| Error::Closed)?
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(commit::Request {
+            write,
+            reply: commit::Reply::Blocking(reply),
+        })?;
+        answer.recv().map_err(|_| Error::Closed)?
     }
 
     fn send(&self, request: commit::Request) -> Result<()> {
-        let tx = self.inner.writer_tx.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = self
+            .inner
+            .writer_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         match tx.as_ref() {
             Some(tx) => tx.send(request).map_err(|_| Error::Closed),
             None => Err(Error::Closed),
@@ -230,7 +240,11 @@ impl Store {
     /// A page at the newest revision costs O(limit + log n) and keeps its snapshot for the pages that
     /// follow; an exact older revision is read from history. Errors: `FutureRevision`, `Compacted`,
     /// `Corrupt`.
-    pub fn list(&self, request: &ListRequest<'_>, mut filter: impl FnMut(&Record) -> bool) -> Result<ListPage> {
+    pub fn list(
+        &self,
+        request: &ListRequest<'_>,
+        mut filter: impl FnMut(&Record) -> bool,
+    ) -> Result<ListPage> {
         read::list(&self.inner.shared, request, &mut filter)
     }
 
@@ -248,7 +262,10 @@ impl Store {
             Some(rev) => {
                 let floor = shared.floor();
                 if rev < floor {
-                    return Err(Error::Compacted { requested: rev, floor });
+                    return Err(Error::Compacted {
+                        requested: rev,
+                        floor,
+                    });
                 }
                 rev
             }
@@ -260,7 +277,11 @@ impl Store {
     /// Waits until the store reaches `revision`, for at most `timeout`. Returns the revision reached.
     ///
     /// Errors: `FutureRevision` if the store is still older after the timeout.
-    pub async fn wait_for_revision(&self, revision: Revision, timeout: Duration) -> Result<Revision> {
+    pub async fn wait_for_revision(
+        &self,
+        revision: Revision,
+        timeout: Duration,
+    ) -> Result<Revision> {
         let mut head = self.inner.shared.head.subscribe();
         let reached = tokio::time::timeout(timeout, head.wait_for(|r| *r >= revision)).await;
         match reached {
@@ -302,7 +323,13 @@ impl Store {
             };
             match log::read(&shared.db, rev)? {
                 Some(record) => out.push(record),
-                None => return Err(Error::corrupt(key, rev, "history names a missing log record")),
+                None => {
+                    return Err(Error::corrupt(
+                        key,
+                        rev,
+                        "history names a missing log record",
+                    ))
+                }
             }
         }
         Ok(out)
@@ -344,11 +371,26 @@ impl Store {
 
 impl Inner {
     fn shutdown(&self) -> Result<()> {
-        drop(self.compactor_stop.lock().unwrap_or_else(|p| p.into_inner()).take());
-        if let Some(handle) = self.compactor.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        drop(
+            self.compactor_stop
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        if let Some(handle) = self
+            .compactor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             let _ = handle.join();
         }
-        drop(self.writer_tx.lock().unwrap_or_else(|p| p.into_inner()).take());
+        drop(
+            self.writer_tx
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
         if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = handle.join();
         }

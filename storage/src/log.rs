@@ -26,19 +26,33 @@ pub(crate) fn event(db: &sled::Db, revision: Revision, floor: Revision) -> Resul
         0 => None,
         prev => Some(Arc::new(read(db, prev)?.ok_or_else(|| {
             if prev <= floor {
-                Error::Compacted { requested: revision, floor }
+                Error::Compacted {
+                    requested: revision,
+                    floor,
+                }
             } else {
-                Error::corrupt(record.key.to_string(), prev, "previous version missing from the log")
+                Error::corrupt(
+                    record.key.to_string(),
+                    prev,
+                    "previous version missing from the log",
+                )
             }
         })?)),
     };
     let record = Arc::new(record);
-    Ok(Event::new(crate::commit::event_kind(&record), record, previous))
+    Ok(Event::new(
+        crate::commit::event_kind(&record),
+        record,
+        previous,
+    ))
 }
 
 fn missing(revision: Revision, floor: Revision) -> Error {
     if revision <= floor {
-        Error::Compacted { requested: revision, floor }
+        Error::Compacted {
+            requested: revision,
+            floor,
+        }
     } else {
         Error::corrupt("?", revision, "change-log record missing")
     }

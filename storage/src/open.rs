@@ -41,7 +41,11 @@ pub(crate) fn open(path: &Path, options: Options) -> Result<Shared> {
         }
         None => {
             if db.iter().next().is_some() {
-                return Err(Error::corrupt("?", 0, "database has data but no format record"));
+                return Err(Error::corrupt(
+                    "?",
+                    0,
+                    "database has data but no format record",
+                ));
             }
             let mut batch = sled::Batch::default();
             batch.insert(key::META_FORMAT, FORMAT_VERSION.to_be_bytes().to_vec());
@@ -86,12 +90,19 @@ pub(crate) fn open(path: &Path, options: Options) -> Result<Shared> {
             .ok_or_else(|| Error::corrupt(name.clone(), 0, "malformed current pointer"))?;
         let loaded = match db.get(key::log(rev))? {
             Some(raw) => record::decode(rev, &raw),
-            None => Err(Error::corrupt(name.clone(), rev, "current version missing from the log")),
+            None => Err(Error::corrupt(
+                name.clone(),
+                rev,
+                "current version missing from the log",
+            )),
         };
         match loaded {
             Ok(rec) if rec.key.as_ref() == name => records.push(Arc::new(rec)),
             Ok(rec) => {
-                damaged.insert(name.clone(), format!("revision {rev} holds key {}", rec.key));
+                damaged.insert(
+                    name.clone(),
+                    format!("revision {rev} holds key {}", rec.key),
+                );
             }
             Err(e) => {
                 tracing::error!(key = %name, revision = rev, error = %e, "damaged current record");

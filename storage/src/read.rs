@@ -54,7 +54,10 @@ fn resolve(shared: &Shared, at: ReadAt) -> Result<Source> {
         ReadAt::Exact(rev) => {
             let floor = shared.floor();
             if rev < floor {
-                return Err(Error::Compacted { requested: rev, floor });
+                return Err(Error::Compacted {
+                    requested: rev,
+                    floor,
+                });
             }
             match shared.snapshots.find(rev) {
                 Some(snapshot) => Ok(Source::Memory(snapshot)),
@@ -68,7 +71,10 @@ fn resolve(shared: &Shared, at: ReadAt) -> Result<Source> {
 fn still_readable(shared: &Shared, rev: Revision) -> Result<()> {
     let floor = shared.floor();
     if rev < floor {
-        return Err(Error::Compacted { requested: rev, floor });
+        return Err(Error::Compacted {
+            requested: rev,
+            floor,
+        });
     }
     Ok(())
 }
@@ -105,7 +111,14 @@ pub(crate) fn list(
         }
         Source::History(rev) => {
             let page = if start.starts_with(request.prefix) {
-                history::list_at(&shared.db, request.prefix, start, request.limit, rev, filter)?
+                history::list_at(
+                    &shared.db,
+                    request.prefix,
+                    start,
+                    request.limit,
+                    rev,
+                    filter,
+                )?
             } else {
                 empty_page(rev)
             };

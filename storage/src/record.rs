@@ -80,7 +80,10 @@ impl Record {
 
     /// The name part of the key (after the first `/`), or the whole key.
     pub fn name(&self) -> &str {
-        self.key.split_once('/').map(|(_, n)| n).unwrap_or(&self.key)
+        self.key
+            .split_once('/')
+            .map(|(_, n)| n)
+            .unwrap_or(&self.key)
     }
 
     /// The value of one label, if set.
@@ -144,13 +147,18 @@ pub(crate) fn encode(record: &Record) -> Result<Vec<u8>> {
 pub(crate) fn decode(revision: Revision, raw: &[u8]) -> Result<Record> {
     let damaged = |detail: String| Error::corrupt("?", revision, detail);
     if raw.len() < 8 {
-        return Err(damaged(format!("record is {} bytes, shorter than its frame", raw.len())));
+        return Err(damaged(format!(
+            "record is {} bytes, shorter than its frame",
+            raw.len()
+        )));
     }
     let stored_crc = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
     let actual_crc = crc32fast::hash(&raw[4..]);
     if stored_crc != actual_crc {
         // The key is still worth naming when the header happens to decode.
-        let key = decode_header(raw).map(|h| h.key).unwrap_or_else(|_| "?".into());
+        let key = decode_header(raw)
+            .map(|h| h.key)
+            .unwrap_or_else(|_| "?".into());
         return Err(Error::corrupt(
             key,
             revision,
@@ -173,7 +181,11 @@ pub(crate) fn decode(revision: Revision, raw: &[u8]) -> Result<Record> {
         ));
     }
     let operation = Operation::from_code(header.operation).ok_or_else(|| {
-        Error::corrupt(header.key.clone(), revision, format!("unknown operation {}", header.operation))
+        Error::corrupt(
+            header.key.clone(),
+            revision,
+            format!("unknown operation {}", header.operation),
+        )
     })?;
     let header_len = u32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]) as usize;
     let value = Bytes::copy_from_slice(&raw[8 + header_len..]);
@@ -197,7 +209,8 @@ fn decode_header(raw: &[u8]) -> std::result::Result<Header, String> {
         .filter(|end| *end <= raw.len())
         .ok_or_else(|| format!("header length {header_len} runs past the record"))?;
     let (header, used): (Header, usize) =
-        bincode::decode_from_slice(&raw[8..end], bincode_config()).map_err(|e| format!("bad header: {e}"))?;
+        bincode::decode_from_slice(&raw[8..end], bincode_config())
+            .map_err(|e| format!("bad header: {e}"))?;
     if used != header_len {
         return Err(format!("header used {used} of {header_len} bytes"));
     }

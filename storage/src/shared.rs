@@ -47,7 +47,8 @@ impl Shared {
         floor: Revision,
     ) -> Self {
         let revision = state.revision;
-        let snapshots = SnapshotRegistry::new(options.max_list_snapshots, options.list_snapshot_ttl);
+        let snapshots =
+            SnapshotRegistry::new(options.max_list_snapshots, options.list_snapshot_ttl);
         Shared {
             db,
             durability,
@@ -70,7 +71,10 @@ impl Shared {
 
     /// The newest committed revision.
     pub(crate) fn revision(&self) -> Revision {
-        self.state.read().unwrap_or_else(|p| p.into_inner()).revision
+        self.state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .revision
     }
 
     /// The compaction floor.
@@ -102,7 +106,9 @@ impl Shared {
                 ring.pop_front();
             }
         }
-        self.metrics.events.fetch_add(events.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .events
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
         self.head.send_replace(last.revision());
     }
 
@@ -120,7 +126,11 @@ impl Shared {
 
     /// The oldest revision held in the ring.
     pub(crate) fn ring_first(&self) -> Option<Revision> {
-        self.ring.read().unwrap_or_else(|p| p.into_inner()).front().map(|e| e.revision())
+        self.ring
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .front()
+            .map(|e| e.revision())
     }
 }
 

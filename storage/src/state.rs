@@ -50,10 +50,7 @@ impl Snapshot {
 
     /// Index of the first item whose key is `>= key`.
     pub(crate) fn lower_bound(&self, key: &[u8]) -> usize {
-        match self
-            .items
-            .binary_search_by(|r| r.key.as_bytes().cmp(key))
-        {
+        match self.items.binary_search_by(|r| r.key.as_bytes().cmp(key)) {
             Ok(i) | Err(i) => i,
         }
     }
@@ -143,7 +140,10 @@ impl SnapshotRegistry {
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         kept.retain(|(at, _)| now.duration_since(*at) < self.ttl);
-        if let Some(entry) = kept.iter_mut().find(|(_, s)| s.revision == snapshot.revision) {
+        if let Some(entry) = kept
+            .iter_mut()
+            .find(|(_, s)| s.revision == snapshot.revision)
+        {
             entry.0 = now;
             return;
         }

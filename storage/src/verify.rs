@@ -60,17 +60,32 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::DamagedRecord { key, revision, detail } => {
+            Problem::DamagedRecord {
+                key,
+                revision,
+                detail,
+            } => {
                 write!(f, "damaged record: key {key} revision {revision}: {detail}")
             }
             Problem::MissingRecord { key, revision } => {
                 write!(f, "missing log record: key {key} revision {revision} is in history but not in the log")
             }
-            Problem::BadIndexEntry { key, revision, detail } => {
-                write!(f, "bad history entry: key {key} revision {revision}: {detail}")
+            Problem::BadIndexEntry {
+                key,
+                revision,
+                detail,
+            } => {
+                write!(
+                    f,
+                    "bad history entry: key {key} revision {revision}: {detail}"
+                )
             }
-            Problem::MissingRevision { revision } => write!(f, "missing revision {revision} in the change log"),
-            Problem::BadCurrentPointer { key, detail } => write!(f, "bad current pointer: key {key}: {detail}"),
+            Problem::MissingRevision { revision } => {
+                write!(f, "missing revision {revision} in the change log")
+            }
+            Problem::BadCurrentPointer { key, detail } => {
+                write!(f, "bad current pointer: key {key}: {detail}")
+            }
             Problem::BadMeta { detail } => write!(f, "bad meta record: {detail}"),
         }
     }
@@ -124,39 +139,52 @@ pub(crate) fn verify(db: &sled::Db) -> Result<VerifyReport> {
         };
         if rev > report.revision {
             report.problems.push(Problem::BadMeta {
-                detail: format!("log record {rev} is beyond the store revision {}", report.revision),
+                detail: format!(
+                    "log record {rev} is beyond the store revision {}",
+                    report.revision
+                ),
             });
         }
         if rev >= expected_next {
             for missing in expected_next..rev {
-                report.problems.push(Problem::MissingRevision { revision: missing });
+                report
+                    .problems
+                    .push(Problem::MissingRevision { revision: missing });
             }
             expected_next = rev + 1;
         }
         match record::decode(rev, &value) {
-            Ok(rec) => {
-                match db.get(key::history(&rec.key, rev))? {
-                    Some(op) if op.first().copied() == Some(rec.operation.code()) => {}
-                    Some(_) => report.problems.push(Problem::BadIndexEntry {
-                        key: rec.key.to_string(),
-                        revision: rev,
-                        detail: "history entry has another operation".into(),
-                    }),
-                    None => report.problems.push(Problem::BadIndexEntry {
-                        key: rec.key.to_string(),
-                        revision: rev,
-                        detail: "no history entry".into(),
-                    }),
-                }
-            }
-            Err(crate::Error::Corrupt { key, revision, detail }) => {
-                report.problems.push(Problem::DamagedRecord { key, revision, detail });
+            Ok(rec) => match db.get(key::history(&rec.key, rev))? {
+                Some(op) if op.first().copied() == Some(rec.operation.code()) => {}
+                Some(_) => report.problems.push(Problem::BadIndexEntry {
+                    key: rec.key.to_string(),
+                    revision: rev,
+                    detail: "history entry has another operation".into(),
+                }),
+                None => report.problems.push(Problem::BadIndexEntry {
+                    key: rec.key.to_string(),
+                    revision: rev,
+                    detail: "no history entry".into(),
+                }),
+            },
+            Err(crate::Error::Corrupt {
+                key,
+                revision,
+                detail,
+            }) => {
+                report.problems.push(Problem::DamagedRecord {
+                    key,
+                    revision,
+                    detail,
+                });
             }
             Err(e) => return Err(e),
         }
     }
     for missing in expected_next..=report.revision {
-        report.problems.push(Problem::MissingRevision { revision: missing });
+        report
+            .problems
+            .push(Problem::MissingRevision { revision: missing });
     }
 
     // 2. History: every entry names a log record; remember each key's newest entry.
@@ -187,7 +215,8 @@ pub(crate) fn verify(db: &sled::Db) -> Result<VerifyReport> {
         let name = key::parse_current(&raw_key).unwrap_or("?").to_string();
         let rev = crate::revision::from_be(&value).unwrap_or(0);
         match newest.get(&name) {
-            Some((h_rev, op)) if *h_rev == rev && Operation::from_code(*op) == Some(Operation::Put) => {}
+            Some((h_rev, op))
+                if *h_rev == rev && Operation::from_code(*op) == Some(Operation::Put) => {}
             Some((h_rev, _)) => report.problems.push(Problem::BadCurrentPointer {
                 key: name.clone(),
                 detail: format!("points at revision {rev}, newest history entry is {h_rev}"),

@@ -214,7 +214,9 @@ impl Watcher {
             });
         }
         let ring_first = self.shared.ring_first().unwrap_or(head + 1);
-        let last = head.min(ring_first.saturating_sub(1)).min(self.cursor + REFILL as u64 - 1);
+        let last = head
+            .min(ring_first.saturating_sub(1))
+            .min(self.cursor + REFILL as u64 - 1);
         for rev in self.cursor..=last {
             let event = log::event(&self.shared.db, rev, self.shared.floor())?;
             self.cursor = rev + 1;

@@ -9,7 +9,14 @@ use epstore_storage::{Error, Options, ReadAt, Store};
 
 fn fixture() -> (tempfile::TempDir, Store) {
     let (dir, store) = open_temp(Options::default());
-    for key in ["first/bar", "second/bar", "second/foo", "third/barfoo", "third/foo", "second/baz"] {
+    for key in [
+        "first/bar",
+        "second/bar",
+        "second/foo",
+        "third/barfoo",
+        "third/foo",
+        "second/baz",
+    ] {
         create(&store, key);
     }
     assert_eq!(update(&store, "first/bar"), 7);
@@ -38,50 +45,433 @@ const fn exact(r: u64) -> ReadAt {
 }
 
 fn cases() -> Vec<Case> {
-    let c = |name, prefix, start, limit, at, filter, items, revision, continue_from, remaining| Case {
-        name,
-        prefix,
-        start,
-        limit,
-        at,
-        filter,
-        items,
-        revision,
-        continue_from,
-        remaining,
-    };
+    let c =
+        |name, prefix, start, limit, at, filter, items, revision, continue_from, remaining| Case {
+            name,
+            prefix,
+            start,
+            limit,
+            at,
+            filter,
+            items,
+            revision,
+            continue_from,
+            remaining,
+        };
     vec![
-        c("#5 ns first", "first/", None, 0, LATEST, None, &["first/bar@7"], 10, None, 0),
-        c("#7 ns first exact R0", "first/", None, 0, exact(0), None, &[], 0, None, 0),
-        c("#11 ns first exact R", "first/", None, 0, exact(10), None, &["first/bar@7"], 10, None, 0),
-        c("#12 name filter excludes", "first/", None, 0, LATEST, Some("nope"), &[], 10, None, 0),
-        c("#13 ns second limit 1", "second/", None, 1, LATEST, None, &["second/bar@2"], 10, Some("second/bar\0"), 1),
-        c("#14 ns second limit 1 exact R", "second/", None, 1, exact(10), None, &["second/bar@2"], 10, Some("second/bar\0"), 1),
-        c("#18 ns second limit 1 exact R0", "second/", None, 1, exact(0), None, &[], 0, None, 0),
-        c("#19 inclusive start", "second/", Some("second/foo"), 1, exact(10), None, &["second/foo@3"], 10, None, 0),
-        c("#21 ns second", "second/", None, 0, LATEST, None, &["second/bar@2", "second/foo@3"], 10, None, 0),
-        c("#22 barfoo limit 1", "", None, 1, LATEST, Some("barfoo"), &["third/barfoo@4"], 10, Some("third/barfoo\0"), 1),
-        c("#23 barfoo limit 2", "", None, 2, LATEST, Some("barfoo"), &["third/barfoo@4"], 10, None, 0),
-        c("#24 bar limit 2", "", None, 2, LATEST, Some("bar"), &["first/bar@7", "second/bar@2"], 10, Some("second/bar\0"), 3),
-        c("#25 foo limit 2", "", None, 2, LATEST, Some("foo"), &["second/foo@3", "third/foo@5"], 10, None, 0),
-        c("#26 foo from third/barfoo at r8", "", Some("third/barfoo"), 2, exact(8), Some("foo"), &["third/foo@5"], 8, None, 0),
-        c("#27 same with limit 1", "", Some("third/barfoo"), 1, exact(8), Some("foo"), &["third/foo@5"], 8, None, 0),
-        c("#29 all", "", None, 0, LATEST, None, &["first/bar@7", "second/bar@2", "second/foo@3", "third/barfoo@4", "third/foo@5"], 10, None, 0),
-        c("#31 empty namespace", "empty/", None, 0, LATEST, None, &[], 10, None, 0),
-        c("#32 exact r1", "", None, 0, exact(1), None, &["first/bar@1"], 1, None, 0),
-        c("#33 exact r6", "", None, 0, exact(6), None, &["first/bar@1", "second/bar@2", "second/baz@6", "second/foo@3", "third/barfoo@4", "third/foo@5"], 6, None, 0),
-        c("#34 exact r7", "", None, 0, exact(7), None, &["first/bar@7", "second/bar@2", "second/baz@6", "second/foo@3", "third/barfoo@4", "third/foo@5"], 7, None, 0),
-        c("#35 exact r8", "", None, 0, exact(8), None, &["first/bar@7", "second/bar@2", "second/foo@3", "third/barfoo@4", "third/foo@5"], 8, None, 0),
-        c("#37 exact r2 limit 1", "", None, 1, exact(2), None, &["first/bar@1"], 2, Some("first/bar\0"), 1),
-        c("#38 exact r3 limit 2", "", None, 2, exact(3), None, &["first/bar@1", "second/bar@2"], 3, Some("second/bar\0"), 1),
-        c("#39 exact r4 limit 4", "", None, 4, exact(4), None, &["first/bar@1", "second/bar@2", "second/foo@3", "third/barfoo@4"], 4, None, 0),
-        c("#40 exact r5 limit 1", "", None, 1, exact(5), None, &["first/bar@1"], 5, Some("first/bar\0"), 4),
-        c("#41 exact r7 limit 4", "", None, 4, exact(7), None, &["first/bar@7", "second/bar@2", "second/baz@6", "second/foo@3"], 7, Some("second/foo\0"), 2),
-        c("#42 continue at r5", "", Some("first/bar\0"), 1, exact(5), None, &["second/bar@2"], 5, Some("second/bar\0"), 3),
-        c("#43 continue at r2, no limit", "", Some("first/bar\0"), 0, exact(2), None, &["second/bar@2"], 2, None, 0),
-        c("#44 continue at latest", "", Some("first/bar\0"), 0, LATEST, None, &["second/bar@2", "second/foo@3", "third/barfoo@4", "third/foo@5"], 10, None, 0),
-        c("#45 continue at latest limit 2", "", Some("first/bar\0"), 2, LATEST, None, &["second/bar@2", "second/foo@3"], 10, Some("second/foo\0"), 2),
-        c("start outside the prefix", "second/", Some("third/a"), 0, LATEST, None, &[], 10, None, 0),
+        c(
+            "#5 ns first",
+            "first/",
+            None,
+            0,
+            LATEST,
+            None,
+            &["first/bar@7"],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#7 ns first exact R0",
+            "first/",
+            None,
+            0,
+            exact(0),
+            None,
+            &[],
+            0,
+            None,
+            0,
+        ),
+        c(
+            "#11 ns first exact R",
+            "first/",
+            None,
+            0,
+            exact(10),
+            None,
+            &["first/bar@7"],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#12 name filter excludes",
+            "first/",
+            None,
+            0,
+            LATEST,
+            Some("nope"),
+            &[],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#13 ns second limit 1",
+            "second/",
+            None,
+            1,
+            LATEST,
+            None,
+            &["second/bar@2"],
+            10,
+            Some("second/bar\0"),
+            1,
+        ),
+        c(
+            "#14 ns second limit 1 exact R",
+            "second/",
+            None,
+            1,
+            exact(10),
+            None,
+            &["second/bar@2"],
+            10,
+            Some("second/bar\0"),
+            1,
+        ),
+        c(
+            "#18 ns second limit 1 exact R0",
+            "second/",
+            None,
+            1,
+            exact(0),
+            None,
+            &[],
+            0,
+            None,
+            0,
+        ),
+        c(
+            "#19 inclusive start",
+            "second/",
+            Some("second/foo"),
+            1,
+            exact(10),
+            None,
+            &["second/foo@3"],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#21 ns second",
+            "second/",
+            None,
+            0,
+            LATEST,
+            None,
+            &["second/bar@2", "second/foo@3"],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#22 barfoo limit 1",
+            "",
+            None,
+            1,
+            LATEST,
+            Some("barfoo"),
+            &["third/barfoo@4"],
+            10,
+            Some("third/barfoo\0"),
+            1,
+        ),
+        c(
+            "#23 barfoo limit 2",
+            "",
+            None,
+            2,
+            LATEST,
+            Some("barfoo"),
+            &["third/barfoo@4"],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#24 bar limit 2",
+            "",
+            None,
+            2,
+            LATEST,
+            Some("bar"),
+            &["first/bar@7", "second/bar@2"],
+            10,
+            Some("second/bar\0"),
+            3,
+        ),
+        c(
+            "#25 foo limit 2",
+            "",
+            None,
+            2,
+            LATEST,
+            Some("foo"),
+            &["second/foo@3", "third/foo@5"],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#26 foo from third/barfoo at r8",
+            "",
+            Some("third/barfoo"),
+            2,
+            exact(8),
+            Some("foo"),
+            &["third/foo@5"],
+            8,
+            None,
+            0,
+        ),
+        c(
+            "#27 same with limit 1",
+            "",
+            Some("third/barfoo"),
+            1,
+            exact(8),
+            Some("foo"),
+            &["third/foo@5"],
+            8,
+            None,
+            0,
+        ),
+        c(
+            "#29 all",
+            "",
+            None,
+            0,
+            LATEST,
+            None,
+            &[
+                "first/bar@7",
+                "second/bar@2",
+                "second/foo@3",
+                "third/barfoo@4",
+                "third/foo@5",
+            ],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#31 empty namespace",
+            "empty/",
+            None,
+            0,
+            LATEST,
+            None,
+            &[],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#32 exact r1",
+            "",
+            None,
+            0,
+            exact(1),
+            None,
+            &["first/bar@1"],
+            1,
+            None,
+            0,
+        ),
+        c(
+            "#33 exact r6",
+            "",
+            None,
+            0,
+            exact(6),
+            None,
+            &[
+                "first/bar@1",
+                "second/bar@2",
+                "second/baz@6",
+                "second/foo@3",
+                "third/barfoo@4",
+                "third/foo@5",
+            ],
+            6,
+            None,
+            0,
+        ),
+        c(
+            "#34 exact r7",
+            "",
+            None,
+            0,
+            exact(7),
+            None,
+            &[
+                "first/bar@7",
+                "second/bar@2",
+                "second/baz@6",
+                "second/foo@3",
+                "third/barfoo@4",
+                "third/foo@5",
+            ],
+            7,
+            None,
+            0,
+        ),
+        c(
+            "#35 exact r8",
+            "",
+            None,
+            0,
+            exact(8),
+            None,
+            &[
+                "first/bar@7",
+                "second/bar@2",
+                "second/foo@3",
+                "third/barfoo@4",
+                "third/foo@5",
+            ],
+            8,
+            None,
+            0,
+        ),
+        c(
+            "#37 exact r2 limit 1",
+            "",
+            None,
+            1,
+            exact(2),
+            None,
+            &["first/bar@1"],
+            2,
+            Some("first/bar\0"),
+            1,
+        ),
+        c(
+            "#38 exact r3 limit 2",
+            "",
+            None,
+            2,
+            exact(3),
+            None,
+            &["first/bar@1", "second/bar@2"],
+            3,
+            Some("second/bar\0"),
+            1,
+        ),
+        c(
+            "#39 exact r4 limit 4",
+            "",
+            None,
+            4,
+            exact(4),
+            None,
+            &[
+                "first/bar@1",
+                "second/bar@2",
+                "second/foo@3",
+                "third/barfoo@4",
+            ],
+            4,
+            None,
+            0,
+        ),
+        c(
+            "#40 exact r5 limit 1",
+            "",
+            None,
+            1,
+            exact(5),
+            None,
+            &["first/bar@1"],
+            5,
+            Some("first/bar\0"),
+            4,
+        ),
+        c(
+            "#41 exact r7 limit 4",
+            "",
+            None,
+            4,
+            exact(7),
+            None,
+            &[
+                "first/bar@7",
+                "second/bar@2",
+                "second/baz@6",
+                "second/foo@3",
+            ],
+            7,
+            Some("second/foo\0"),
+            2,
+        ),
+        c(
+            "#42 continue at r5",
+            "",
+            Some("first/bar\0"),
+            1,
+            exact(5),
+            None,
+            &["second/bar@2"],
+            5,
+            Some("second/bar\0"),
+            3,
+        ),
+        c(
+            "#43 continue at r2, no limit",
+            "",
+            Some("first/bar\0"),
+            0,
+            exact(2),
+            None,
+            &["second/bar@2"],
+            2,
+            None,
+            0,
+        ),
+        c(
+            "#44 continue at latest",
+            "",
+            Some("first/bar\0"),
+            0,
+            LATEST,
+            None,
+            &[
+                "second/bar@2",
+                "second/foo@3",
+                "third/barfoo@4",
+                "third/foo@5",
+            ],
+            10,
+            None,
+            0,
+        ),
+        c(
+            "#45 continue at latest limit 2",
+            "",
+            Some("first/bar\0"),
+            2,
+            LATEST,
+            None,
+            &["second/bar@2", "second/foo@3"],
+            10,
+            Some("second/foo\0"),
+            2,
+        ),
+        c(
+            "start outside the prefix",
+            "second/",
+            Some("third/a"),
+            0,
+            LATEST,
+            None,
+            &[],
+            10,
+            None,
+            0,
+        ),
     ]
 }
 
@@ -89,11 +479,23 @@ fn cases() -> Vec<Case> {
 fn lists_match_the_spec_cases() {
     let (_dir, store) = fixture();
     for case in cases() {
-        let page = list(&store, case.prefix, case.start, case.limit, case.at, case.filter)
-            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let page = list(
+            &store,
+            case.prefix,
+            case.start,
+            case.limit,
+            case.at,
+            case.filter,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         assert_eq!(values(&page), case.items, "{}: items", case.name);
         assert_eq!(page.revision, case.revision, "{}: revision", case.name);
-        assert_eq!(page.continue_from.as_deref(), case.continue_from, "{}: continue", case.name);
+        assert_eq!(
+            page.continue_from.as_deref(),
+            case.continue_from,
+            "{}: continue",
+            case.name
+        );
         assert_eq!(page.remaining, case.remaining, "{}: remaining", case.name);
     }
 }
@@ -108,12 +510,18 @@ fn history_and_memory_agree_at_every_revision() {
         let store = Store::open(dir.path(), Options::default()).unwrap();
         for key in ["b/1", "a/1", "b/2", "c/1"] {
             create(&store, key);
-            seen.push(values(&list(&store, "", None, 0, ReadAt::Latest, None).unwrap()));
+            seen.push(values(
+                &list(&store, "", None, 0, ReadAt::Latest, None).unwrap(),
+            ));
         }
         update(&store, "a/1");
-        seen.push(values(&list(&store, "", None, 0, ReadAt::Latest, None).unwrap()));
+        seen.push(values(
+            &list(&store, "", None, 0, ReadAt::Latest, None).unwrap(),
+        ));
         delete(&store, "b/2");
-        seen.push(values(&list(&store, "", None, 0, ReadAt::Latest, None).unwrap()));
+        seen.push(values(
+            &list(&store, "", None, 0, ReadAt::Latest, None).unwrap(),
+        ));
     }
     let store = Store::open(dir.path(), Options::default()).unwrap();
     for (i, want) in seen.iter().enumerate() {
@@ -141,19 +549,28 @@ fn gets_read_the_version_at_a_revision() {
     assert!(store.get("second/baz", ReadAt::Exact(8)).unwrap().is_none());
     assert!(store.get("second/baz", ReadAt::Latest).unwrap().is_none());
     let rec = store.get("first/bar", ReadAt::Latest).unwrap().unwrap();
-    assert_eq!((rec.create_revision, rec.mod_revision, rec.prev_revision), (1, 7, 1));
+    assert_eq!(
+        (rec.create_revision, rec.mod_revision, rec.prev_revision),
+        (1, 7, 1)
+    );
 }
 
 #[test]
 fn future_revisions_are_refused() {
     let (_dir, store) = fixture();
     match list(&store, "", None, 0, ReadAt::Exact(11), None) {
-        Err(Error::FutureRevision { requested: 11, current: 10 }) => {}
+        Err(Error::FutureRevision {
+            requested: 11,
+            current: 10,
+        }) => {}
         other => panic!("#36: expected FutureRevision, got {other:?}"),
     }
     assert!(matches!(
         store.get("first/bar", ReadAt::Exact(99)),
-        Err(Error::FutureRevision { requested: 99, current: 10 })
+        Err(Error::FutureRevision {
+            requested: 99,
+            current: 10
+        })
     ));
 }
 
@@ -165,19 +582,43 @@ fn compacted_revisions_are_refused_and_the_floor_state_survives() {
     assert!(report.removed > 0);
     assert!(matches!(
         list(&store, "", None, 1, ReadAt::Exact(7), None),
-        Err(Error::Compacted { requested: 7, floor: 8 })
+        Err(Error::Compacted {
+            requested: 7,
+            floor: 8
+        })
     ));
-    assert!(matches!(store.get("first/bar", ReadAt::Exact(2)), Err(Error::Compacted { .. })));
+    assert!(matches!(
+        store.get("first/bar", ReadAt::Exact(2)),
+        Err(Error::Compacted { .. })
+    ));
     // The state at the floor and after it is intact.
     let at8 = values(&list(&store, "", None, 0, ReadAt::Exact(8), None).unwrap());
-    assert_eq!(at8, ["first/bar@7", "second/bar@2", "second/foo@3", "third/barfoo@4", "third/foo@5"]);
+    assert_eq!(
+        at8,
+        [
+            "first/bar@7",
+            "second/bar@2",
+            "second/foo@3",
+            "third/barfoo@4",
+            "third/foo@5"
+        ]
+    );
     let at9 = values(&list(&store, "", None, 0, ReadAt::Exact(9), None).unwrap());
     assert_eq!(at9.len(), 6);
     // Superseded versions and deletions at or below the floor are gone from history.
-    let history: Vec<u64> = store.history("first/bar").unwrap().iter().map(|r| r.mod_revision).collect();
+    let history: Vec<u64> = store
+        .history("first/bar")
+        .unwrap()
+        .iter()
+        .map(|r| r.mod_revision)
+        .collect();
     assert_eq!(history, [7]);
     assert!(store.history("second/baz").unwrap().is_empty());
-    assert!(store.verify().unwrap().is_healthy(), "{:?}", store.verify().unwrap().problems);
+    assert!(
+        store.verify().unwrap().is_healthy(),
+        "{:?}",
+        store.verify().unwrap().problems
+    );
 }
 
 #[test]
@@ -205,7 +646,10 @@ fn paging_keeps_its_snapshot_while_writes_continue() {
         }
     }
     assert_eq!(pages, 4);
-    assert_eq!(got, ["ns/test-1@1", "ns/test-2@2", "ns/test-3@3", "ns/test-4@4"]);
+    assert_eq!(
+        got,
+        ["ns/test-1@1", "ns/test-2@2", "ns/test-3@3", "ns/test-4@4"]
+    );
 }
 
 #[test]
@@ -232,5 +676,7 @@ fn paging_from_history_matches_paging_from_a_snapshot() {
     let whole = values(&list(&store, "", None, 0, ReadAt::Exact(pinned), None).unwrap());
     assert_eq!(from_history, whole);
     assert_eq!(whole.len(), 50);
-    assert!(whole.iter().all(|v| v.rsplit('@').next().unwrap().parse::<u64>().unwrap() <= pinned));
+    assert!(whole
+        .iter()
+        .all(|v| v.rsplit('@').next().unwrap().parse::<u64>().unwrap() <= pinned));
 }

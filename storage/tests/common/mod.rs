@@ -1,7 +1,9 @@
 //! Helpers shared by the engine's integration tests.
 #![allow(dead_code)]
 
-use epstore_storage::{Expect, ListPage, ListRequest, Options, ReadAt, Revision, Store, Value, Write};
+use epstore_storage::{
+    Expect, ListPage, ListRequest, Options, ReadAt, Revision, Store, Value, Write,
+};
 
 /// A value whose stored bytes are `<key>@<revision>`, with labels.
 pub fn value(key: &str, labels: &[(&str, &str)]) -> Value {
@@ -10,7 +12,10 @@ pub fn value(key: &str, labels: &[(&str, &str)]) -> Value {
         revision_slot: Some(template.len()),
         template: template.into_bytes().into(),
         uid: format!("uid-{key}"),
-        labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
@@ -23,7 +28,10 @@ pub fn open_temp(options: Options) -> (tempfile::TempDir, Store) {
 
 /// Creates `key`, returning its revision.
 pub fn create(store: &Store, key: &str) -> Revision {
-    store.commit_blocking(Write::create(key, value(key, &[]))).expect("create").revision
+    store
+        .commit_blocking(Write::create(key, value(key, &[])))
+        .expect("create")
+        .revision
 }
 
 /// Updates `key` unconditionally, returning its revision.
@@ -36,7 +44,10 @@ pub fn update(store: &Store, key: &str) -> Revision {
 
 /// Deletes `key`, returning the deletion's revision.
 pub fn delete(store: &Store, key: &str) -> Revision {
-    store.commit_blocking(Write::delete(key, Expect::Any)).expect("delete").revision
+    store
+        .commit_blocking(Write::delete(key, Expect::Any))
+        .expect("delete")
+        .revision
 }
 
 /// The stored values of a page's items.
@@ -56,5 +67,13 @@ pub fn list(
     at: ReadAt,
     name: Option<&str>,
 ) -> epstore_storage::Result<ListPage> {
-    store.list(&ListRequest { prefix, start, limit, at }, |r| name.is_none_or(|n| r.name() == n))
+    store.list(
+        &ListRequest {
+            prefix,
+            start,
+            limit,
+            at,
+        },
+        |r| name.is_none_or(|n| r.name() == n),
+    )
 }
