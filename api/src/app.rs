@@ -1,0 +1,68 @@
+//! The routes of the Endpoints resource and the headers every one of their responses carries.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::Router;
+
+use crate::handlers::{self, ApiState, SharedState};
+use crate::status::Status;
+use crate::warnings::DEPRECATION_WARNING_HEADER;
+
+/// Every method a route does not serve answers the 405 Status.
+async fn method_not_allowed() -> Response {
+    Status::method_not_allowed().into_response()
+}
+
+fn with_405(router: MethodRouter<SharedState>) -> MethodRouter<SharedState> {
+    router.fallback(method_not_allowed)
+}
+
+/// Adds the 1.33+ deprecation `Warning` to every response of a routed Endpoints request, errors
+/// included.
+async fn deprecation_warning(response: Response) -> Response {
+    let mut response = response;
+    response.headers_mut().append(
+        HeaderName::from_static("warning"),
+        HeaderValue::from_static(DEPRECATION_WARNING_HEADER),
+    );
+    response
+}
+
+/// The resource routes: the namespaced collection and item paths, the all-namespaces list and the
+/// legacy `/api/v1/watch/...` paths.
+pub fn routes(state: ApiState) -> Router {
+    let state: SharedState = Arc::new(state);
+    Router::new()
+        .route(
+            "/api/v1/namespaces/{namespace}/endpoints",
+            with_405(
+                get(handlers::list::namespaced)
+                    .post(handlers::create::create)
+                    .delete(handlers::delete_collection::delete_collection),
+            ),
+        )
+        .route(
+            "/api/v1/namespaces/{namespace}/endpoints/{name}",
+            with_405(
+                get(handlers::get::get)
+                    .put(handlers::update::update)
+                    .delete(handlers::delete::delete),
+            ),
+        )
+        .route("/api/v1/endpoints", with_405(get(handlers::list::all_namespaces)))
+        .route(
+            "/api/v1/watch/namespaces/{namespace}/endpoints",
+            with_405(get(handlers::watch::forced_namespaced)),
+        )
+        .route(
+            "/api/v1/watch/namespaces/{namespace}/endpoints/{name}",
+            with_405(get(handlers::watch::forced_named)),
+        )
+        .route("/api/v1/watch/endpoints", with_405(get(handlers::watch::forced_all)))
+        .layer(axum::middleware::map_response(deprecation_warning))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
