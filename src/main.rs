@@ -1,1 +1,3 @@
-fn main() -> std::process::ExitCode { epstore_cli::main() }
+fn main() -> std::process::ExitCode {
+    epstore_cli::main()
+}

@@ -61,7 +61,10 @@ pub fn routes(state: ApiState) -> Router {
             "/api/v1/watch/namespaces/{namespace}/endpoints/{name}",
             with_405(get(handlers::watch::forced_named)),
         )
-        .route("/api/v1/watch/endpoints", with_405(get(handlers::watch::forced_all)))
+        .route(
+            "/api/v1/watch/endpoints",
+            with_405(get(handlers::watch::forced_all)),
+        )
         .layer(axum::middleware::map_response(deprecation_warning))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)

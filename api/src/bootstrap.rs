@@ -28,8 +28,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use chrono::{Datelike, Utc};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::pem::PemObject;
@@ -106,9 +106,7 @@ pub enum BootstrapError {
     },
     /// One of the CA's two files exists without the other; the server will not silently replace a
     /// CA that kubeconfigs may already trust.
-    #[error(
-        "{present} exists but {missing} does not; restore it, or remove both to generate a new CA"
-    )]
+    #[error("{present} exists but {missing} does not; restore it, or remove both to generate a new CA")]
     IncompleteCa {
         /// The file that exists.
         present: PathBuf,
@@ -412,11 +410,10 @@ pub fn load_serving_files(cert: &Path, key: &Path) -> Result<ServingCertificate,
         source,
     })?;
     let cert_chain = parse_cert_chain(&cert_pem, cert)?;
-    let key_der =
-        PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| BootstrapError::InvalidPem {
-            path: key.to_path_buf(),
-            reason: format!("no usable private key: {e}"),
-        })?;
+    let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| BootstrapError::InvalidPem {
+        path: key.to_path_buf(),
+        reason: format!("no usable private key: {e}"),
+    })?;
     Ok(ServingCertificate {
         cert_chain,
         key: key_der,
@@ -544,17 +541,15 @@ fn load_or_create_ca(dir: &Path, written: &mut Vec<PathBuf>) -> Result<Ca, Boots
 
 /// The names the serving certificate must be valid for.
 fn required_names(bind: IpAddr) -> Vec<ServerName<'static>> {
-    let mut names = vec![ServerName::IpAddress(
-        IpAddr::V4(Ipv4Addr::LOCALHOST).into(),
-    )];
+    let mut names = vec![ServerName::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST).into())];
     if let Ok(localhost) = ServerName::try_from("localhost") {
         names.push(localhost);
     }
     match bind {
         IpAddr::V4(v4) if v4.is_unspecified() || v4 == Ipv4Addr::LOCALHOST => {}
-        IpAddr::V6(v6) if v6.is_unspecified() => names.push(ServerName::IpAddress(
-            IpAddr::V6(Ipv6Addr::LOCALHOST).into(),
-        )),
+        IpAddr::V6(v6) if v6.is_unspecified() => {
+            names.push(ServerName::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST).into()))
+        }
         ip => names.push(ServerName::IpAddress(ip.into())),
     }
     names
@@ -563,12 +558,7 @@ fn required_names(bind: IpAddr) -> Vec<ServerName<'static>> {
 fn san_for(name: &ServerName<'_>) -> Option<SanType> {
     match name {
         ServerName::IpAddress(ip) => Some(SanType::IpAddress(IpAddr::from(*ip))),
-        ServerName::DnsName(dns) => dns
-            .as_ref()
-            .to_string()
-            .try_into()
-            .ok()
-            .map(SanType::DnsName),
+        ServerName::DnsName(dns) => dns.as_ref().to_string().try_into().ok().map(SanType::DnsName),
         _ => None,
     }
 }
@@ -586,10 +576,9 @@ fn verify_serving(
         roots.add(cert).map_err(|e| e.to_string())?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier =
-        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-            .build()
-            .map_err(|e| e.to_string())?;
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| e.to_string())?;
     let (leaf, intermediates) = chain.split_first().ok_or("empty certificate chain")?;
     for name in names {
         verifier
@@ -620,9 +609,7 @@ fn load_or_issue_serving(
         tighten_permissions(&key_path)?;
         let existing = load_serving_files(&cert_path, &key_path)?;
         let soon = UnixTime::since_unix_epoch(Duration::from_secs(
-            UnixTime::now()
-                .as_secs()
-                .saturating_add(RENEW_BEFORE.as_secs()),
+            UnixTime::now().as_secs().saturating_add(RENEW_BEFORE.as_secs()),
         ));
         match verify_serving(&ca.cert_pem, &existing.cert_chain, names, soon) {
             Ok(()) => {
@@ -674,11 +661,10 @@ fn load_or_issue_serving(
     write_private(&cert_path, cert.pem().as_bytes())?;
     written.push(key_path.clone());
     written.push(cert_path.clone());
-    let key_der =
-        PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| BootstrapError::InvalidPem {
-            path: key_path.clone(),
-            reason: e.to_string(),
-        })?;
+    let key_der = PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| BootstrapError::InvalidPem {
+        path: key_path.clone(),
+        reason: e.to_string(),
+    })?;
     Ok(ServingCertificate {
         cert_chain: chain,
         key: key_der,
@@ -686,10 +672,7 @@ fn load_or_issue_serving(
     })
 }
 
-fn parse_cert_chain(
-    pem: &[u8],
-    path: &Path,
-) -> Result<Vec<CertificateDer<'static>>, BootstrapError> {
+fn parse_cert_chain(pem: &[u8], path: &Path) -> Result<Vec<CertificateDer<'static>>, BootstrapError> {
     let chain = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| BootstrapError::InvalidPem {
@@ -852,11 +835,7 @@ mod tests {
         .map(|f| read(f))
         .collect();
         // Loosen a permission: the restart tightens it again.
-        fs::set_permissions(
-            cfg.data_dir.join(CA_KEY_FILE),
-            fs::Permissions::from_mode(0o644),
-        )
-        .unwrap();
+        fs::set_permissions(cfg.data_dir.join(CA_KEY_FILE), fs::Permissions::from_mode(0o644)).unwrap();
         let second = bootstrap(&cfg).unwrap();
         assert!(second.written.is_empty(), "{:?}", second.written);
         assert_eq!(second.admin_token, first.admin_token);
@@ -885,9 +864,7 @@ mod tests {
         let second = bootstrap(&cfg).unwrap();
         assert_eq!(second.ca_cert_pem, first.ca_cert_pem);
         assert_ne!(second.serving.cert_chain, first.serving.cert_chain);
-        assert!(second
-            .written
-            .contains(&cfg.data_dir.join(SERVER_CERT_FILE)));
+        assert!(second.written.contains(&cfg.data_dir.join(SERVER_CERT_FILE)));
 
         // A new bind address: the certificate gains its SAN, the kubeconfig its URL.
         cfg.bind_address = "127.0.0.2".parse().unwrap();
@@ -969,12 +946,8 @@ mod tests {
             cluster["cluster"]["server"].as_str(),
             Some("https://127.0.0.1:6443")
         );
-        let ca_data = cluster["cluster"]["certificate-authority-data"]
-            .as_str()
-            .unwrap();
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(ca_data)
-            .unwrap();
+        let ca_data = cluster["cluster"]["certificate-authority-data"].as_str().unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(ca_data).unwrap();
         assert_eq!(decoded, ca.as_bytes());
         let ctx = &doc["contexts"][0];
         assert_eq!(ctx["name"].as_str(), Some("epstore"));
@@ -1004,10 +977,7 @@ mod tests {
             "https://127.0.0.1:6443"
         );
         assert_eq!(server_url("::".parse().unwrap(), 1), "https://[::1]:1");
-        assert_eq!(
-            server_url("fd00::1".parse().unwrap(), 2),
-            "https://[fd00::1]:2"
-        );
+        assert_eq!(server_url("fd00::1".parse().unwrap(), 2), "https://[fd00::1]:2");
         assert_eq!(server_address("10.1.2.3".parse().unwrap(), 3), "10.1.2.3:3");
     }
 }

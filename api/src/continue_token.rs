@@ -66,13 +66,13 @@ impl fmt::Display for ContinueError {
             ContinueError::InvalidStartRv => f.write_str(
                 "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
             ),
-            ContinueError::EmptyStartKey => f.write_str(
-                "continue key is not valid: encoded start key empty (version meta.k8s.io/v1)",
-            ),
+            ContinueError::EmptyStartKey => {
+                f.write_str("continue key is not valid: encoded start key empty (version meta.k8s.io/v1)")
+            }
             ContinueError::InvalidKey(start) => write!(f, "continue key is not valid: {start}"),
-            ContinueError::KeyPrefixMismatch => f.write_str(
-                "unable to encode next field: the key and key prefix do not match",
-            ),
+            ContinueError::KeyPrefixMismatch => {
+                f.write_str("unable to encode next field: the key and key prefix do not match")
+            }
         }
     }
 }
@@ -168,8 +168,8 @@ pub fn expired_status(start_key: &str, key_prefix: &str) -> Status {
 /// `DecodeContinue(token, keyPrefix)`: the inclusive start key and the revision, or the exact
 /// error.
 pub fn decode(token: &str, key_prefix: &str) -> Result<Continue, ContinueError> {
-    let data = go_base64_raw_url_decode(token.as_bytes())
-        .map_err(|offset| ContinueError::Base64 { offset })?;
+    let data =
+        go_base64_raw_url_decode(token.as_bytes()).map_err(|offset| ContinueError::Base64 { offset })?;
     let parsed = go_json::unmarshal_token(&data).map_err(ContinueError::Json)?;
     if parsed.v != TOKEN_VERSION {
         return Err(ContinueError::UnrecognizedVersion(parsed.v));
@@ -481,9 +481,7 @@ mod go_json {
                     _ => {}
                 },
                 State::InStringEsc => match c {
-                    b'b' | b'f' | b'n' | b'r' | b't' | b'\\' | b'/' | b'"' => {
-                        self.state = State::InString
-                    }
+                    b'b' | b'f' | b'n' | b'r' | b't' | b'\\' | b'/' | b'"' => self.state = State::InString,
                     b'u' => self.state = State::InStringEscU(0),
                     _ => self.error(c, "in string escape code"),
                 },
@@ -655,9 +653,7 @@ mod go_json {
                                     == Some(b"\\u".as_slice()))
                                 .then(|| self.hex4(self.pos + 2))
                                 .flatten()
-                                .filter(|lo| {
-                                    (0xd800..0xdc00).contains(&r) && (0xdc00..0xe000).contains(lo)
-                                });
+                                .filter(|lo| (0xd800..0xdc00).contains(&r) && (0xdc00..0xe000).contains(lo));
                                 match paired {
                                     Some(lo) => {
                                         let cp = 0x10000 + ((r - 0xd800) << 10) + (lo - 0xdc00);
@@ -777,9 +773,7 @@ mod go_json {
             Value::Object => "object".to_string(),
             Value::Array => "array".to_string(),
         };
-        format!(
-            "json: cannot unmarshal {what} into Go struct field continueToken.{field} of type {go_type}"
-        )
+        format!("json: cannot unmarshal {what} into Go struct field continueToken.{field} of type {go_type}")
     }
 
     /// `json.Unmarshal(data, &continueToken{})`, with Go's error text.
@@ -896,27 +890,12 @@ mod go_json {
                     b"1.x",
                     "invalid character 'x' after decimal point in numeric literal",
                 ),
-                (
-                    b"1ex",
-                    "invalid character 'x' in exponent of numeric literal",
-                ),
-                (
-                    b"tx",
-                    "invalid character 'x' in literal true (expecting 'r')",
-                ),
-                (
-                    b"fals",
-                    "invalid character ' ' in literal false (expecting 'e')",
-                ),
+                (b"1ex", "invalid character 'x' in exponent of numeric literal"),
+                (b"tx", "invalid character 'x' in literal true (expecting 'r')"),
+                (b"fals", "invalid character ' ' in literal false (expecting 'e')"),
                 (b"\"abc", "unexpected end of JSON input"),
-                (
-                    b"nul!",
-                    "invalid character '!' in literal null (expecting 'l')",
-                ),
-                (
-                    b"'",
-                    "invalid character '\\'' looking for beginning of value",
-                ),
+                (b"nul!", "invalid character '!' in literal null (expecting 'l')"),
+                (b"'", "invalid character '\\'' looking for beginning of value"),
                 (
                     b"{\"a\":\"b\"\"",
                     "invalid character '\"' after object key:value pair",
@@ -1035,10 +1014,7 @@ mod tests {
         )
         .unwrap();
         let json = URL_SAFE_NO_PAD.decode(&t).unwrap();
-        assert_eq!(
-            json,
-            br#"{"v":"meta.k8s.io/v1","rv":9,"start":"bar\u0000"}"#
-        );
+        assert_eq!(json, br#"{"v":"meta.k8s.io/v1","rv":9,"start":"bar\u0000"}"#);
         let d = decode(&t, "/registry/services/endpoints/second/").unwrap();
         assert_eq!(d.start_key, "/registry/services/endpoints/second/bar\u{0}");
         // A store keyed by ns/name: prefix "" for all namespaces, "ns/" for one.

@@ -270,9 +270,8 @@ fn go_unquote(s: &[u8]) -> String {
                 let rr = getu4(&s[i..]).unwrap_or(0xFFFD);
                 i += 6;
                 if (0xD800..0xE000).contains(&rr) {
-                    let pair = getu4(&s[i..]).filter(|lo| {
-                        (0xD800..0xDC00).contains(&rr) && (0xDC00..0xE000).contains(lo)
-                    });
+                    let pair = getu4(&s[i..])
+                        .filter(|lo| (0xD800..0xDC00).contains(&rr) && (0xDC00..0xE000).contains(lo));
                     match pair {
                         Some(lo) => {
                             let cp = 0x10000 + ((rr - 0xD800) << 10) + (lo - 0xDC00);
@@ -459,12 +458,7 @@ impl Parser<'_> {
                                 stack.push(Frame::Object(Vec::new(), key));
                                 continue 'value;
                             }
-                            other => {
-                                return Err(syntax(
-                                    other,
-                                    "looking for beginning of object key string",
-                                ))
-                            }
+                            other => return Err(syntax(other, "looking for beginning of object key string")),
                         }
                     } else if next == b']' {
                         self.pos += 1;
@@ -532,10 +526,7 @@ impl Parser<'_> {
                                         continue 'value;
                                     }
                                     Some(c) => {
-                                        return Err(syntax(
-                                            c,
-                                            "looking for beginning of object key string",
-                                        ))
+                                        return Err(syntax(c, "looking for beginning of object key string"))
                                     }
                                 }
                             }
@@ -728,8 +719,8 @@ fn yaml_key_lines(text: &str, key: &str) -> Vec<usize> {
                 let end = start + pat.len();
                 from = end;
                 let before = line[..start].trim_end();
-                let before_ok = before.is_empty()
-                    || matches!(before.chars().last(), Some('-' | '{' | ',' | '?'));
+                let before_ok =
+                    before.is_empty() || matches!(before.chars().last(), Some('-' | '{' | ',' | '?'));
                 let after = line[end..].trim_start();
                 let Some(rest) = after.strip_prefix(':') else {
                     continue;
@@ -761,11 +752,7 @@ fn yaml_key_lines(text: &str, key: &str) -> Vec<usize> {
 
 /// Sorts and deduplicates the keys of every object (last value wins), as the Go map of
 /// `sigs.k8s.io/yaml` does, and records each duplicate as (key, global occurrence index).
-fn normalize_yaml(
-    v: &mut JsonValue,
-    counts: &mut HashMap<String, usize>,
-    dups: &mut Vec<(String, usize)>,
-) {
+fn normalize_yaml(v: &mut JsonValue, counts: &mut HashMap<String, usize>, dups: &mut Vec<(String, usize)>) {
     match v {
         JsonValue::Array(items) => {
             for i in items {
@@ -797,9 +784,7 @@ fn find_non_finite(v: &JsonValue) -> Option<&str> {
     let mut stack = vec![v];
     while let Some(v) = stack.pop() {
         match v {
-            JsonValue::Number(n) if matches!(n.as_str(), "NaN" | "+Inf" | "-Inf") => {
-                return Some(n.as_str())
-            }
+            JsonValue::Number(n) if matches!(n.as_str(), "NaN" | "+Inf" | "-Inf") => return Some(n.as_str()),
             JsonValue::Array(items) => stack.extend(items.iter()),
             JsonValue::Object(pairs) => stack.extend(pairs.iter().map(|(_, v)| v)),
             _ => {}
@@ -833,11 +818,7 @@ pub fn yaml_to_json_value(data: &[u8]) -> Result<(JsonValue, Option<String>), St
             let lines = lines_cache
                 .entry(key.clone())
                 .or_insert_with(|| yaml_key_lines(&text, key));
-            let line = lines
-                .get(*occurrence)
-                .or(lines.last())
-                .copied()
-                .unwrap_or(1);
+            let line = lines.get(*occurrence).or(lines.last()).copied().unwrap_or(1);
             out.push_str(&format!(
                 "\n  line {line}: key {} already set in map",
                 go_strconv_quote(key)
@@ -1168,12 +1149,9 @@ impl Decoder {
                 10 => d.string_map(val, &mut m.labels),
                 11 => d.string_map(val, &mut m.annotations),
                 12 => {
-                    return d.slice(
-                        val,
-                        &mut m.owner_references,
-                        "[]v1.OwnerReference",
-                        |d, v, r| d.owner_reference(v, r),
-                    )
+                    return d.slice(val, &mut m.owner_references, "[]v1.OwnerReference", |d, v, r| {
+                        d.owner_reference(v, r)
+                    })
                 }
                 13 => {
                     return d.slice(val, &mut m.finalizers, "[]string", |d, v, s| {
@@ -1270,52 +1248,38 @@ impl Decoder {
 
     fn subset(&mut self, v: &JsonValue, s: &mut EndpointSubset) -> Hard {
         const F: &[&str] = &["addresses", "notReadyAddresses", "ports"];
-        self.fields(
-            v,
-            "EndpointSubset",
-            "v1.EndpointSubset",
-            F,
-            |d, i, val| match i {
-                0 => d.slice(val, &mut s.addresses, "[]v1.EndpointAddress", |d, v, a| {
-                    d.address(v, a)
-                }),
-                1 => d.slice(
-                    val,
-                    &mut s.not_ready_addresses,
-                    "[]v1.EndpointAddress",
-                    |d, v, a| d.address(v, a),
-                ),
-                _ => d.slice(val, &mut s.ports, "[]v1.EndpointPort", |d, v, p| {
-                    d.port(v, p)
-                }),
-            },
-        )
+        self.fields(v, "EndpointSubset", "v1.EndpointSubset", F, |d, i, val| match i {
+            0 => d.slice(val, &mut s.addresses, "[]v1.EndpointAddress", |d, v, a| {
+                d.address(v, a)
+            }),
+            1 => d.slice(
+                val,
+                &mut s.not_ready_addresses,
+                "[]v1.EndpointAddress",
+                |d, v, a| d.address(v, a),
+            ),
+            _ => d.slice(val, &mut s.ports, "[]v1.EndpointPort", |d, v, p| d.port(v, p)),
+        })
     }
 
     fn address(&mut self, v: &JsonValue, a: &mut EndpointAddress) -> Hard {
         const F: &[&str] = &["ip", "hostname", "nodeName", "targetRef"];
-        self.fields(
-            v,
-            "EndpointAddress",
-            "v1.EndpointAddress",
-            F,
-            |d, i, val| {
-                match i {
-                    0 => d.string(val, &mut a.ip, "string"),
-                    1 => d.string(val, &mut a.hostname, "string"),
-                    2 => d.opt_string(val, &mut a.node_name),
-                    _ => {
-                        if matches!(val, JsonValue::Null) {
-                            a.target_ref = None;
-                        } else {
-                            let r = a.target_ref.get_or_insert_with(ObjectReference::default);
-                            return d.object_reference(val, r);
-                        }
+        self.fields(v, "EndpointAddress", "v1.EndpointAddress", F, |d, i, val| {
+            match i {
+                0 => d.string(val, &mut a.ip, "string"),
+                1 => d.string(val, &mut a.hostname, "string"),
+                2 => d.opt_string(val, &mut a.node_name),
+                _ => {
+                    if matches!(val, JsonValue::Null) {
+                        a.target_ref = None;
+                    } else {
+                        let r = a.target_ref.get_or_insert_with(ObjectReference::default);
+                        return d.object_reference(val, r);
                     }
                 }
-                Ok(())
-            },
-        )
+            }
+            Ok(())
+        })
     }
 
     fn object_reference(&mut self, v: &JsonValue, r: &mut ObjectReference) -> Hard {
@@ -1328,24 +1292,18 @@ impl Decoder {
             "resourceVersion",
             "fieldPath",
         ];
-        self.fields(
-            v,
-            "ObjectReference",
-            "v1.ObjectReference",
-            F,
-            |d, i, val| {
-                match i {
-                    0 => d.string(val, &mut r.kind, "string"),
-                    1 => d.string(val, &mut r.namespace, "string"),
-                    2 => d.string(val, &mut r.name, "string"),
-                    3 => d.string(val, &mut r.uid, "types.UID"),
-                    4 => d.string(val, &mut r.api_version, "string"),
-                    5 => d.string(val, &mut r.resource_version, "string"),
-                    _ => d.string(val, &mut r.field_path, "string"),
-                }
-                Ok(())
-            },
-        )
+        self.fields(v, "ObjectReference", "v1.ObjectReference", F, |d, i, val| {
+            match i {
+                0 => d.string(val, &mut r.kind, "string"),
+                1 => d.string(val, &mut r.namespace, "string"),
+                2 => d.string(val, &mut r.name, "string"),
+                3 => d.string(val, &mut r.uid, "types.UID"),
+                4 => d.string(val, &mut r.api_version, "string"),
+                5 => d.string(val, &mut r.resource_version, "string"),
+                _ => d.string(val, &mut r.field_path, "string"),
+            }
+            Ok(())
+        })
     }
 
     fn port(&mut self, v: &JsonValue, p: &mut EndpointPort) -> Hard {
@@ -1490,11 +1448,7 @@ pub fn strict_decoding_error_message<S: AsRef<str>>(errors: &[S]) -> String {
 /// Decodes `data` as the serializer + versioning decoder of kube-apiserver do (see the module
 /// documentation). `strict` collects unknown/duplicate fields (fieldValidation `Warn` and
 /// `Strict`); type and syntax errors are failures in every mode and win over strict errors.
-pub fn deserialize(
-    data: &[u8],
-    format: BodyFormat,
-    strict: bool,
-) -> Result<Deserialized, SerializerError> {
+pub fn deserialize(data: &[u8], format: BodyFormat, strict: bool) -> Result<Deserialized, SerializerError> {
     let mut strict_errors = Vec::new();
     let root = match format {
         BodyFormat::Json => parse_json(data).map_err(|e| {
@@ -1508,12 +1462,10 @@ pub fn deserialize(
             root
         }
     };
-    let (api_version, kind) = interpret(&root).map_err(|e| {
-        SerializerError::bare(format!("couldn't get version/kind; json parse error: {e}"))
-    })?;
-    let (group, version) = parse_group_version(&api_version).ok_or_else(|| {
-        SerializerError::bare(format!("unexpected GroupVersion string: {api_version}"))
-    })?;
+    let (api_version, kind) = interpret(&root)
+        .map_err(|e| SerializerError::bare(format!("couldn't get version/kind; json parse error: {e}")))?;
+    let (group, version) = parse_group_version(&api_version)
+        .ok_or_else(|| SerializerError::bare(format!("unexpected GroupVersion string: {api_version}")))?;
     // gvkWithDefaults against the endpoint's GVK (core/v1 Endpoints).
     let mut gvk = GroupVersionKind {
         group: group.to_string(),
@@ -1600,9 +1552,7 @@ pub fn summarize_data(data: &[u8], max_length: usize) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     /// The kind could not be determined (syntax error, YAML error, bad apiVersion).
-    #[error(
-        "the object provided is unrecognized (must be of type Endpoints): {cause} ({summary})"
-    )]
+    #[error("the object provided is unrecognized (must be of type Endpoints): {cause} ({summary})")]
     Unrecognized {
         /// The decoder's error.
         cause: String,
@@ -1707,11 +1657,7 @@ mod tests {
 
     const EP1: &str = r#"{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"ep1"},"subsets":[{"addresses":[{"ip":"10.0.0.1"}],"ports":[{"port":80}]}]}"#;
 
-    fn body(
-        data: &str,
-        format: BodyFormat,
-        v: FieldValidation,
-    ) -> Result<DecodedBody, DecodeError> {
+    fn body(data: &str, format: BodyFormat, v: FieldValidation) -> Result<DecodedBody, DecodeError> {
         decode_body(data.as_bytes(), format, v)
     }
 
@@ -1782,9 +1728,7 @@ mod tests {
             ] {
                 assert_eq!(
                     json_err(data, v),
-                    format!(
-                        "Endpoints in version \"v1\" cannot be handled as a Endpoints: {cause}"
-                    ),
+                    format!("Endpoints in version \"v1\" cannot be handled as a Endpoints: {cause}"),
                     "{data}"
                 );
             }
@@ -1890,12 +1834,7 @@ mod tests {
         assert!(d.object.metadata.labels.is_empty());
         assert_eq!(d.object.metadata.managed_fields, None);
         // A label value of null is the empty string.
-        let d = deserialize(
-            br#"{"metadata":{"labels":{"a":null}}}"#,
-            BodyFormat::Json,
-            false,
-        )
-        .unwrap();
+        let d = deserialize(br#"{"metadata":{"labels":{"a":null}}}"#, BodyFormat::Json, false).unwrap();
         assert_eq!(d.object.metadata.labels["a"], "");
     }
 
@@ -2008,10 +1947,7 @@ mod tests {
                 "invalid character 'a' looking for beginning of object key string",
             ),
             ("[1 2]", "invalid character '2' after array element"),
-            (
-                "[1,]",
-                "invalid character ']' looking for beginning of value",
-            ),
+            ("[1,]", "invalid character ']' looking for beginning of value"),
             ("{} {}", "invalid character '{' after top-level value"),
             ("01", "invalid character '1' after top-level value"),
             ("-x", "invalid character 'x' in numeric literal"),
@@ -2019,29 +1955,17 @@ mod tests {
                 "1.x",
                 "invalid character 'x' after decimal point in numeric literal",
             ),
-            (
-                "1ex",
-                "invalid character 'x' in exponent of numeric literal",
-            ),
+            ("1ex", "invalid character 'x' in exponent of numeric literal"),
             ("tru", "unexpected end of JSON input"),
-            (
-                "trux",
-                "invalid character 'x' in literal true (expecting 'e')",
-            ),
-            (
-                "fals3",
-                "invalid character '3' in literal false (expecting 'e')",
-            ),
+            ("trux", "invalid character 'x' in literal true (expecting 'e')"),
+            ("fals3", "invalid character '3' in literal false (expecting 'e')"),
             ("\"a\nb\"", "invalid character '\\n' in string literal"),
             ("\"\\x\"", "invalid character 'x' in string escape code"),
             (
                 "\"\\u12g4\"",
                 "invalid character 'g' in \\u hexadecimal character escape",
             ),
-            (
-                "'a'",
-                "invalid character '\\'' looking for beginning of value",
-            ),
+            ("'a'", "invalid character '\\'' looking for beginning of value"),
             (
                 "\u{feff}{}",
                 "invalid character 'ï' looking for beginning of value",
@@ -2055,10 +1979,7 @@ mod tests {
             assert_eq!(syntax_err(input), want, "{input:?}");
         }
         let deep = "[".repeat(10_001);
-        assert_eq!(
-            syntax_err(&deep),
-            "invalid character '[' exceeded max depth"
-        );
+        assert_eq!(syntax_err(&deep), "invalid character '[' exceeded max depth");
         let ok = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(parse_json(ok.as_bytes()).is_ok());
     }
@@ -2166,10 +2087,7 @@ mod tests {
             "]".repeat(5000)
         );
         let err = json_err(&deep, FieldValidation::Warn);
-        assert!(
-            err.ends_with("fieldsV1 nests more than 100 levels deep"),
-            "{err}"
-        );
+        assert!(err.ends_with("fieldsV1 nests more than 100 levels deep"), "{err}");
         // Deeply nested unknown fields are simply skipped.
         let deep = format!(r#"{{"foo":{}{}}}"#, "[".repeat(9000), "]".repeat(9000));
         assert!(body(&deep, BodyFormat::Json, FieldValidation::Ignore).is_ok());

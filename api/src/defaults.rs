@@ -118,10 +118,7 @@ pub struct NamespaceMismatch;
 /// `rest.EnsureObjectNamespaceMatchesRequestNamespace`: an empty body namespace takes the URL's;
 /// a different non-empty one is an error. (`request_namespace` is never empty for Endpoints
 /// writes; an empty one accepts any body namespace, as upstream.)
-pub fn reconcile_namespace(
-    meta: &mut ObjectMeta,
-    request_namespace: &str,
-) -> Result<(), NamespaceMismatch> {
+pub fn reconcile_namespace(meta: &mut ObjectMeta, request_namespace: &str) -> Result<(), NamespaceMismatch> {
     if meta.namespace == request_namespace {
         Ok(())
     } else if meta.namespace.is_empty() {

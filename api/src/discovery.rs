@@ -238,13 +238,11 @@ pub fn negotiate_discovery(accept: Option<&str>) -> Result<Negotiated<DiscoveryF
         };
         let format = match convert {
             None => DiscoveryFormat::Legacy,
-            Some(t) if t.group == AGGREGATED_GROUP && t.kind == AGGREGATED_KIND => {
-                match t.version.as_str() {
-                    "v2" => DiscoveryFormat::Aggregated(AggregatedVersion::V2),
-                    "v2beta1" => DiscoveryFormat::Aggregated(AggregatedVersion::V2Beta1),
-                    _ => continue,
-                }
-            }
+            Some(t) if t.group == AGGREGATED_GROUP && t.kind == AGGREGATED_KIND => match t.version.as_str() {
+                "v2" => DiscoveryFormat::Aggregated(AggregatedVersion::V2),
+                "v2beta1" => DiscoveryFormat::Aggregated(AggregatedVersion::V2Beta1),
+                _ => continue,
+            },
             Some(_) => continue,
         };
         return Ok(Negotiated { format, pretty });
@@ -281,9 +279,7 @@ pub fn negotiate_json(accept: Option<&str>) -> Result<Negotiated<()>, Status> {
 /// `ParseBool`, unparsable = false); otherwise a User-Agent starting with `curl`, `Wget` or
 /// `Mozilla/5.0` gets indented output. (An Accept clause's `pretty=1` is ORed in by the caller.)
 pub fn wants_pretty(uri: &Uri, headers: &HeaderMap) -> bool {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     crate::options::is_pretty_print(crate::options::Query::parse(uri.query()).pretty(), ua)
 }
 
@@ -435,8 +431,7 @@ pub struct Discovery {
 impl Discovery {
     /// Builds the documents; `server_address` is the `host:port` clients use (for `/api`).
     pub fn new(server_address: &str) -> Self {
-        let version =
-            crate::json::to_vec_pretty(&version_info()).unwrap_or_else(|_| b"{}".to_vec());
+        let version = crate::json::to_vec_pretty(&version_info()).unwrap_or_else(|_| b"{}".to_vec());
         Self {
             version: Bytes::from(version),
             api_legacy: Encoded::new(&api_versions(server_address)),
@@ -495,9 +490,7 @@ fn discovery_response(
         Ok(n) => {
             let pretty = pretty_req || n.pretty;
             match n.format {
-                DiscoveryFormat::Legacy => {
-                    json_response(MEDIA_TYPE_JSON, legacy.body(pretty), true)
-                }
+                DiscoveryFormat::Legacy => json_response(MEDIA_TYPE_JSON, legacy.body(pretty), true),
                 DiscoveryFormat::Aggregated(v) => {
                     let doc = match v {
                         AggregatedVersion::V2 => v2,
@@ -522,11 +515,7 @@ async fn apis_handler(State(d): State<Arc<Discovery>>, uri: Uri, headers: Header
 async fn api_v1_handler(State(d): State<Arc<Discovery>>, uri: Uri, headers: HeaderMap) -> Response {
     let pretty_req = wants_pretty(&uri, &headers);
     match negotiate_json(accept_header(&headers)) {
-        Ok(n) => json_response(
-            MEDIA_TYPE_JSON,
-            d.api_v1.body(pretty_req || n.pretty),
-            false,
-        ),
+        Ok(n) => json_response(MEDIA_TYPE_JSON, d.api_v1.body(pretty_req || n.pretty), false),
         Err(status) => status.to_response(pretty_req),
     }
 }
@@ -548,19 +537,16 @@ mod tests {
 
     #[test]
     fn parse_accept_orders_like_goautoneg() {
-        let clauses = parse_accept("text/*;q=0.5, */*;q=0.1, application/json, application/json;as=Table;g=meta.k8s.io;v=v1");
+        let clauses = parse_accept(
+            "text/*;q=0.5, */*;q=0.1, application/json, application/json;as=Table;g=meta.k8s.io;v=v1",
+        );
         let names: Vec<String> = clauses
             .iter()
             .map(|c| format!("{}/{}:{}", c.type_, c.subtype, c.params.len()))
             .collect();
         assert_eq!(
             names,
-            [
-                "application/json:3",
-                "application/json:0",
-                "text/*:0",
-                "*/*:0"
-            ]
+            ["application/json:3", "application/json:0", "text/*:0", "*/*:0"]
         );
         assert_eq!(clauses[0].param("as"), Some("Table"));
         assert_eq!(clauses[3].q, 0.1);
@@ -581,12 +567,16 @@ mod tests {
         assert_eq!(fmt(Some(KUBECTL_129)), v2beta1);
         // Order in the header does not matter when q is equal: more parameters win...
         assert_eq!(
-            fmt(Some("application/json,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")),
+            fmt(Some(
+                "application/json,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+            )),
             v2
         );
         // ...but q does.
         assert_eq!(
-            fmt(Some("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;q=0.5,application/json")),
+            fmt(Some(
+                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;q=0.5,application/json"
+            )),
             legacy
         );
         // Parameter order inside a clause is irrelevant; a v2beta1 request is never answered v2.
@@ -604,7 +594,9 @@ mod tests {
         assert_eq!(fmt(Some(TABLE)), legacy);
         // A v3 that we do not serve falls through to the next clause.
         assert_eq!(
-            fmt(Some("application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList,application/json")),
+            fmt(Some(
+                "application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList,application/json"
+            )),
             legacy
         );
     }
@@ -629,16 +621,10 @@ mod tests {
             "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},\n  \"status\": \"Failure\",\n  \"message\": \"only the following media types are accepted: application/json\",\n  \"reason\": \"NotAcceptable\",\n  \"code\": 406\n}"
         );
         // Protobuf-first clients that also accept JSON get JSON.
-        assert!(
-            negotiate_json(Some("application/vnd.kubernetes.protobuf,application/json")).is_ok()
-        );
+        assert!(negotiate_json(Some("application/vnd.kubernetes.protobuf,application/json")).is_ok());
         assert!(negotiate_json(Some(TABLE)).is_ok());
         assert!(negotiate_json(Some("application/json;stream=watch")).is_ok());
-        assert!(
-            negotiate_json(Some("application/json;pretty=1"))
-                .unwrap()
-                .pretty
-        );
+        assert!(negotiate_json(Some("application/json;pretty=1")).unwrap().pretty);
     }
 
     #[test]
@@ -656,10 +642,7 @@ mod tests {
         assert!(wants_pretty(&uri("/api?pretty="), &h("curl/8.0")));
         assert!(wants_pretty(&uri("/api"), &h("Mozilla/5.0 (X11)")));
         assert!(!wants_pretty(&uri("/api"), &h("kubectl/v1.32.5")));
-        assert!(wants_pretty(
-            &uri("/api?a=b&pretty=%54rue"),
-            &HeaderMap::new()
-        ));
+        assert!(wants_pretty(&uri("/api?a=b&pretty=%54rue"), &HeaderMap::new()));
     }
 
     async fn get_doc(path: &str, accept: Option<&str>) -> (StatusCode, String, Value) {
@@ -676,14 +659,8 @@ mod tests {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (
-            status,
-            ct,
-            serde_json::from_slice(&body).unwrap_or(Value::Null),
-        )
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        (status, ct, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
     #[tokio::test]
@@ -731,10 +708,7 @@ mod tests {
         assert_eq!(code, StatusCode::OK);
         assert_eq!(doc["major"], "1");
         assert_eq!(doc["minor"], "34");
-        assert!(doc["gitVersion"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("v1.34."));
+        assert!(doc["gitVersion"].as_str().unwrap_or("").starts_with("v1.34."));
         assert!(doc["platform"].as_str().unwrap_or("").contains('/'));
     }
 }

@@ -284,7 +284,10 @@ mod tests {
         let a = FieldError::required("a", "x");
         let b = FieldError::required("b", "y");
         assert_eq!(aggregate(&[]), None);
-        assert_eq!(aggregate(&[a.clone(), a.clone()]).as_deref(), Some("a: Required value: x"));
+        assert_eq!(
+            aggregate(&[a.clone(), a.clone()]).as_deref(),
+            Some("a: Required value: x")
+        );
         assert_eq!(
             aggregate(&[a.clone(), b, a]).as_deref(),
             Some("[a: Required value: x, b: Required value: y]")

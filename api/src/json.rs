@@ -129,11 +129,7 @@ impl<F: Formatter> Formatter for GoFormatter<F> {
         self.inner.end_array(writer)
     }
 
-    fn begin_array_value<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
         self.inner.begin_array_value(writer, first)
     }
 
@@ -149,11 +145,7 @@ impl<F: Formatter> Formatter for GoFormatter<F> {
         self.inner.end_object(writer)
     }
 
-    fn begin_object_key<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
         self.inner.begin_object_key(writer, first)
     }
 
@@ -179,10 +171,7 @@ impl<F: Formatter> Formatter for GoFormatter<F> {
 }
 
 /// `json.NewEncoder(w)` without the trailing newline: writes `value` compactly to `writer`.
-pub fn to_writer<W: io::Write, T: ?Sized + Serialize>(
-    writer: W,
-    value: &T,
-) -> Result<(), serde_json::Error> {
+pub fn to_writer<W: io::Write, T: ?Sized + Serialize>(writer: W, value: &T) -> Result<(), serde_json::Error> {
     let mut ser = serde_json::Serializer::with_formatter(writer, GoFormatter::compact());
     value.serialize(&mut ser)
 }
@@ -220,10 +209,7 @@ pub fn to_line<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, serde_json::
 }
 
 /// The response body for `value`: [`to_vec_pretty`] when `pretty`, else [`to_line`].
-pub fn to_body<T: ?Sized + Serialize>(
-    value: &T,
-    pretty: bool,
-) -> Result<Vec<u8>, serde_json::Error> {
+pub fn to_body<T: ?Sized + Serialize>(value: &T, pretty: bool) -> Result<Vec<u8>, serde_json::Error> {
     if pretty {
         to_vec_pretty(value)
     } else {

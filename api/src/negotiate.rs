@@ -124,7 +124,11 @@ fn negotiate(accept: Option<&str>, watch: bool) -> Result<Negotiated, Status> {
             });
         }
     }
-    Err(Status::not_acceptable(if watch { STREAM_TYPES } else { OBJECT_TYPES }))
+    Err(Status::not_acceptable(if watch {
+        STREAM_TYPES
+    } else {
+        OBJECT_TYPES
+    }))
 }
 
 /// Negotiates the form of a GET or LIST response.
@@ -153,26 +157,51 @@ mod tests {
             (Some("application/json, */*"), Format::Json),
             (Some(KUBECTL_GET), Format::Table),
             (Some("application/yaml"), Format::Yaml),
-            (Some("application/vnd.kubernetes.protobuf,application/json"), Format::Json),
-            (Some("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"), Format::Metadata),
-            (Some("application/json;as=Unknown;g=x;v=v1,application/json"), Format::Json),
+            (
+                Some("application/vnd.kubernetes.protobuf,application/json"),
+                Format::Json,
+            ),
+            (
+                Some("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
+                Format::Metadata,
+            ),
+            (
+                Some("application/json;as=Unknown;g=x;v=v1,application/json"),
+                Format::Json,
+            ),
             (Some("application/yaml;q=0.5,application/json"), Format::Json),
         ];
         for (accept, want) in cases {
-            assert_eq!(for_object(*accept).map(|n| n.format).ok(), Some(*want), "{accept:?}");
+            assert_eq!(
+                for_object(*accept).map(|n| n.format).ok(),
+                Some(*want),
+                "{accept:?}"
+            );
         }
         assert!(for_object(Some("application/json;pretty=1")).unwrap().pretty);
     }
 
     #[test]
     fn refuses_what_it_does_not_serve() {
-        for accept in ["application/vnd.kubernetes.protobuf", "text/html", "application/json;q=0"] {
+        for accept in [
+            "application/vnd.kubernetes.protobuf",
+            "text/html",
+            "application/json;q=0",
+        ] {
             let err = for_object(Some(accept)).unwrap_err();
             assert_eq!(err.code, 406, "{accept}");
-            assert!(err.message.contains("application/json, application/yaml"), "{}", err.message);
+            assert!(
+                err.message.contains("application/json, application/yaml"),
+                "{}",
+                err.message
+            );
         }
         let err = for_watch(Some("application/yaml")).unwrap_err();
-        assert!(err.message.contains("application/json;stream=watch"), "{}", err.message);
+        assert!(
+            err.message.contains("application/json;stream=watch"),
+            "{}",
+            err.message
+        );
         assert_eq!(for_watch(Some(KUBECTL_GET)).unwrap().format, Format::Table);
     }
 }

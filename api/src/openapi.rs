@@ -444,27 +444,15 @@ fn query_param(name: &str, description: &str, schema: Value) -> Value {
 }
 
 fn string_param(name: &str, description: &str) -> Value {
-    query_param(
-        name,
-        description,
-        json!({"type": "string", "uniqueItems": true}),
-    )
+    query_param(name, description, json!({"type": "string", "uniqueItems": true}))
 }
 
 fn bool_param(name: &str, description: &str) -> Value {
-    query_param(
-        name,
-        description,
-        json!({"type": "boolean", "uniqueItems": true}),
-    )
+    query_param(name, description, json!({"type": "boolean", "uniqueItems": true}))
 }
 
 fn int_param(name: &str, description: &str) -> Value {
-    query_param(
-        name,
-        description,
-        json!({"type": "integer", "uniqueItems": true}),
-    )
+    query_param(name, description, json!({"type": "integer", "uniqueItems": true}))
 }
 
 fn p_namespace() -> Value {
@@ -510,10 +498,16 @@ fn p_continue() -> Value {
     string_param("continue", "The continue option should be set when retrieving more results from the server. Since this value is server defined, clients may only use the continue value from a previous query result with identical query parameters (except for the value of continue) and the server may reject a continue value it does not recognize. If the specified continue value is no longer valid whether due to expiration (generally five to fifteen minutes) or a configuration change on the server, the server will respond with a 410 ResourceExpired error together with a continue token. If the client needs a consistent list, it must restart their list without the continue field. Otherwise, the client may send another list request with the token received with the 410 error, the server will respond with a list starting from the next key, but from the latest snapshot, which is inconsistent from the previous list results - objects that are created, modified, or deleted after the first list request will be included in the response, as long as their keys are after the \"next key\".\n\nThis field is not supported when watch is true. Clients may start a watch from the last resourceVersion value returned by the server and not miss any modifications.")
 }
 fn p_field_selector() -> Value {
-    string_param("fieldSelector", "A selector to restrict the list of returned objects by their fields. Defaults to everything.")
+    string_param(
+        "fieldSelector",
+        "A selector to restrict the list of returned objects by their fields. Defaults to everything.",
+    )
 }
 fn p_label_selector() -> Value {
-    string_param("labelSelector", "A selector to restrict the list of returned objects by their labels. Defaults to everything.")
+    string_param(
+        "labelSelector",
+        "A selector to restrict the list of returned objects by their labels. Defaults to everything.",
+    )
 }
 fn p_limit() -> Value {
     int_param("limit", "limit is a maximum number of responses to return for a list call. If more items exist, the server will set the `continue` field on the list metadata to a value that can be used with the same initial query to retrieve the next set of results. Setting a limit may return fewer than the requested amount of items (up to zero items) in the event all requested objects are filtered out and clients should only use the presence of the continue field to determine whether more results are available. Servers may choose not to support the limit argument and will return all of the available results. If limit is specified and the continue field is empty, clients may assume that no more results are available. This field is not supported if watch is true.\n\nThe server guarantees that the objects returned when using continue will be identical to issuing a single list call without a limit - that is, no objects created, modified, or deleted after the first request is issued will be included in any subsequent continued requests. This is sometimes referred to as a consistent snapshot, and ensures that a client that is using limit to receive smaller chunks of a very large result can ensure they see all possible objects. If objects are updated during a chunked list the version of the object that was present at the time the first list result was calculated is returned.")
@@ -841,8 +835,7 @@ impl OpenApi {
         let hash = content_hash(&v1);
         let index_doc = index_document(&hash);
         let index = crate::json::to_vec(&index_doc).unwrap_or_else(|_| b"{}".to_vec());
-        let index_pretty =
-            crate::json::to_vec_pretty(&index_doc).unwrap_or_else(|_| b"{}".to_vec());
+        let index_pretty = crate::json::to_vec_pretty(&index_doc).unwrap_or_else(|_| b"{}".to_vec());
         let etag = HeaderValue::from_str(&format!("\"{hash}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
         Self {
@@ -881,14 +874,8 @@ fn accept(headers: &HeaderMap) -> Option<&str> {
 fn respond(body: Bytes, cache_control: &'static str, etag: Option<&HeaderValue>) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(cache_control),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
     if let Some(etag) = etag {
         h.insert(header::ETAG, etag.clone());
     }
@@ -930,10 +917,7 @@ async fn api_v1_handler(State(o): State<Arc<OpenApi>>, uri: Uri, headers: Header
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         let h = response.headers_mut();
         h.insert(header::ETAG, o.etag.clone());
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(cache_control),
-        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
         return response;
     }
     respond(o.v1.clone(), cache_control, Some(&o.etag))
@@ -967,9 +951,7 @@ mod tests {
             assert_eq!(p["in"], "query");
             assert!(p.get("$ref").is_none());
         }
-        assert!(
-            patch["requestBody"]["content"]["application/strategic-merge-patch+json"].is_object()
-        );
+        assert!(patch["requestBody"]["content"]["application/strategic-merge-patch+json"].is_object());
         // No parameter anywhere is a reference.
         let text = serde_json::to_string(&d).unwrap();
         assert!(!text.contains("#/components/parameters"));
@@ -1033,11 +1015,7 @@ mod tests {
             );
         }
         let all = &d["paths"]["/api/v1/endpoints"]["parameters"];
-        assert!(all
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["name"] == "pretty"));
+        assert!(all.as_array().unwrap().iter().any(|p| p["name"] == "pretty"));
     }
 
     #[test]
@@ -1072,10 +1050,7 @@ mod tests {
             ep["x-kubernetes-group-version-kind"],
             json!([{"group": "", "kind": "Endpoints", "version": "v1"}])
         );
-        assert_eq!(
-            ep["properties"]["subsets"]["x-kubernetes-list-type"],
-            "atomic"
-        );
+        assert_eq!(ep["properties"]["subsets"]["x-kubernetes-list-type"], "atomic");
         let subset = &schemas["io.k8s.api.core.v1.EndpointSubset"]["properties"];
         for f in ["addresses", "notReadyAddresses", "ports"] {
             assert_eq!(subset[f]["x-kubernetes-list-type"], "atomic", "{f}");
@@ -1134,9 +1109,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
-        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
         let index: Value = serde_json::from_slice(&body).unwrap();
         let url = index["paths"]["api/v1"]["serverRelativeURL"]
             .as_str()
@@ -1157,9 +1130,7 @@ mod tests {
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers()["cache-control"], "public, immutable");
         let etag = resp.headers()["etag"].clone();
-        let body = axum::body::to_bytes(resp.into_body(), 8 << 20)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(resp.into_body(), 8 << 20).await.unwrap();
         assert_eq!(&body, o.api_v1_bytes());
         let parsed: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed["openapi"], "3.0.0");

@@ -97,23 +97,15 @@ impl Query {
     }
 
     /// A query from already-decoded pairs.
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
         Self {
-            pairs: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
+            pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
         }
     }
 
     /// The first value of `key` (`url.Values.Get`), if the key is present.
     pub fn first(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Every value of `key`, in order.
@@ -142,9 +134,7 @@ impl Query {
 
     /// The first value of `key` as a non-empty string (Go treats `""` as unset).
     fn non_empty(&self, key: &str) -> Option<String> {
-        self.first(key)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+        self.first(key).filter(|v| !v.is_empty()).map(str::to_string)
     }
 
     /// The parameter codec's bool for `key`: absent is `None`.
@@ -168,9 +158,8 @@ pub fn is_pretty_print(query_pretty: Option<bool>, user_agent: Option<&str>) -> 
     if let Some(p) = query_pretty {
         return p;
     }
-    user_agent.is_some_and(|ua| {
-        ua.starts_with("curl") || ua.starts_with("Wget") || ua.starts_with("Mozilla/5.0")
-    })
+    user_agent
+        .is_some_and(|ua| ua.starts_with("curl") || ua.starts_with("Wget") || ua.starts_with("Mozilla/5.0"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,12 +286,7 @@ pub fn parse_resource_version(rv: &str) -> Result<u64, String> {
         return Ok(0);
     }
     parse_uint(rv).map_err(|e| {
-        FieldError::invalid(
-            "resourceVersion",
-            BadValue::Str(rv.to_string()),
-            e.to_string(),
-        )
-        .to_string()
+        FieldError::invalid("resourceVersion", BadValue::Str(rv.to_string()), e.to_string()).to_string()
     })
 }
 
@@ -314,8 +298,7 @@ fn rv_status_get_watch(rv: &str) -> Result<u64, Status> {
 
 /// The LIST form: 400 `invalid resource version: resourceVersion: Invalid value: …`.
 fn rv_status_list(rv: &str) -> Result<u64, Status> {
-    parse_resource_version(rv)
-        .map_err(|e| Status::bad_request(format!("invalid resource version: {e}")))
+    parse_resource_version(rv).map_err(|e| Status::bad_request(format!("invalid resource version: {e}")))
 }
 
 /// `resourceVersionMatch`.
@@ -482,10 +465,10 @@ impl ListOptions {
     pub fn decode(query: &Query) -> Result<Self, Status> {
         let timeout_seconds = int_param(query, "timeoutSeconds")?;
         let limit = int_param(query, "limit")?.unwrap_or(0);
-        let label_selector = label::Selector::parse(query.first("labelSelector").unwrap_or(""))
-            .map_err(|e| e.to_status())?;
-        let field_selector = field::Selector::parse(query.first("fieldSelector").unwrap_or(""))
-            .map_err(|e| e.to_status())?;
+        let label_selector =
+            label::Selector::parse(query.first("labelSelector").unwrap_or("")).map_err(|e| e.to_status())?;
+        let field_selector =
+            field::Selector::parse(query.first("fieldSelector").unwrap_or("")).map_err(|e| e.to_status())?;
         Ok(Self {
             label_selector,
             field_selector,
@@ -507,9 +490,7 @@ impl ListOptions {
     /// neither `sendInitialEvents` nor `resourceVersionMatch` gets `sendInitialEvents=true` and
     /// `resourceVersionMatch=NotOlderThan`.
     pub fn set_defaults(&mut self, watch_list_enabled: bool) {
-        if !watch_list_enabled
-            || self.send_initial_events.is_some()
-            || self.resource_version_match.is_some()
+        if !watch_list_enabled || self.send_initial_events.is_some() || self.resource_version_match.is_some()
         {
             return;
         }
@@ -623,9 +604,7 @@ impl ListOptions {
     /// Step 6: the Endpoints field-label conversion (400 `"x" is not a known field selector: …`).
     pub fn convert_field_selector(&mut self) -> Result<(), Status> {
         let selector = std::mem::take(&mut self.field_selector);
-        self.field_selector = selector
-            .convert_for_endpoints()
-            .map_err(|e| e.to_status())?;
+        self.field_selector = selector.convert_for_endpoints().map_err(|e| e.to_status())?;
         Ok(())
     }
 
@@ -698,8 +677,7 @@ impl ListOptions {
         let initial_events = self.send_initial_events.unwrap_or(legacy_state);
         Ok(WatchPlan {
             initial_events,
-            initial_events_end_bookmark: self.send_initial_events == Some(true)
-                && self.allow_watch_bookmarks,
+            initial_events_end_bookmark: self.send_initial_events == Some(true) && self.allow_watch_bookmarks,
             start,
             bookmarks: self.allow_watch_bookmarks,
             timeout_seconds: self.timeout_seconds,
@@ -803,10 +781,7 @@ pub fn parse_go_duration(orig: &str) -> Result<i64, String> {
             .position(|&c| c == b'.' || c.is_ascii_digit())
             .unwrap_or(s.len());
         if unit_len == 0 {
-            return Err(format!(
-                "time: missing unit in duration {}",
-                time_quote(orig)
-            ));
+            return Err(format!("time: missing unit in duration {}", time_quote(orig)));
         }
         let unit_bytes = &s[..unit_len];
         s = &s[unit_len..];
@@ -856,11 +831,8 @@ pub fn request_timeout(query: &Query) -> Result<Option<Duration>, Status> {
     let Some(value) = query.first("timeout").filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let nanos = parse_go_duration(value).map_err(|e| {
-        Status::bad_request(format!(
-            "invalid timeout specified in the request URL - {e}"
-        ))
-    })?;
+    let nanos = parse_go_duration(value)
+        .map_err(|e| Status::bad_request(format!("invalid timeout specified in the request URL - {e}")))?;
     Ok(u64::try_from(nanos)
         .ok()
         .filter(|n| *n > 0)
@@ -922,10 +894,7 @@ fn go_is_print(c: char) -> bool {
 fn validate_field_manager(field_manager: &str) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if field_manager.len() > FIELD_MANAGER_MAX_LENGTH {
-        errs.push(FieldError::too_long(
-            "fieldManager",
-            FIELD_MANAGER_MAX_LENGTH,
-        ));
+        errs.push(FieldError::too_long("fieldManager", FIELD_MANAGER_MAX_LENGTH));
     }
     for (i, c) in field_manager.char_indices() {
         if !go_is_print(c) {
@@ -971,11 +940,7 @@ impl WriteOptions {
     /// Decodes the write-verb query parameters.
     pub fn decode(query: &Query) -> Self {
         Self {
-            dry_run: query
-                .all("dryRun")
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
+            dry_run: query.all("dryRun").into_iter().map(str::to_string).collect(),
             field_manager: query.first("fieldManager").unwrap_or("").to_string(),
             field_validation: query.first("fieldValidation").unwrap_or("").to_string(),
             force: query.lax_bool("force"),
@@ -1088,11 +1053,7 @@ impl DeleteOptions {
             preconditions: None,
             orphan_dependents: query.lax_bool("orphanDependents"),
             propagation_policy: query.first("propagationPolicy").map(str::to_string),
-            dry_run: query
-                .all("dryRun")
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
+            dry_run: query.all("dryRun").into_iter().map(str::to_string).collect(),
         })
     }
 
@@ -1183,20 +1144,14 @@ mod tests {
             ("-5", Ok(-5)),
             ("9223372036854775807", Ok(i64::MAX)),
             ("-9223372036854775808", Ok(i64::MIN)),
-            (
-                "abc",
-                Err("strconv.ParseInt: parsing \"abc\": invalid syntax"),
-            ),
+            ("abc", Err("strconv.ParseInt: parsing \"abc\": invalid syntax")),
             ("", Err("strconv.ParseInt: parsing \"\": invalid syntax")),
             ("+", Err("strconv.ParseInt: parsing \"+\": invalid syntax")),
             (
                 "1_000",
                 Err("strconv.ParseInt: parsing \"1_000\": invalid syntax"),
             ),
-            (
-                " 1",
-                Err("strconv.ParseInt: parsing \" 1\": invalid syntax"),
-            ),
+            (" 1", Err("strconv.ParseInt: parsing \" 1\": invalid syntax")),
             (
                 "9223372036854775808",
                 Err("strconv.ParseInt: parsing \"9223372036854775808\": value out of range"),
@@ -1257,10 +1212,7 @@ mod tests {
         assert!(!o.watch);
         assert_eq!(o.send_initial_events, Some(false));
         assert_eq!(o.limit, -5);
-        let o = ListOptions::decode(&q(
-            "labelSelector=app%3Dweb&fieldSelector=metadata.name%3Dfoo",
-        ))
-        .unwrap();
+        let o = ListOptions::decode(&q("labelSelector=app%3Dweb&fieldSelector=metadata.name%3Dfoo")).unwrap();
         assert_eq!(o.label_selector.to_string(), "app=web");
         assert_eq!(o.field_selector.pinned_name(), Some("foo"));
     }
@@ -1269,10 +1221,7 @@ mod tests {
     fn decode_errors() {
         let cases: &[(&str, &str)] = &[
             // conformance #58
-            (
-                "limit=abc",
-                "strconv.ParseInt: parsing \"abc\": invalid syntax",
-            ),
+            ("limit=abc", "strconv.ParseInt: parsing \"abc\": invalid syntax"),
             ("limit=", "strconv.ParseInt: parsing \"\": invalid syntax"),
             (
                 "limit=99999999999999999999",
@@ -1379,10 +1328,7 @@ mod tests {
         ] {
             let o = list(raw).unwrap();
             assert_eq!(o.send_initial_events, Some(true), "{raw}");
-            assert_eq!(
-                o.resource_version_match,
-                Some(ResourceVersionMatch::NotOlderThan)
-            );
+            assert_eq!(o.resource_version_match, Some(ResourceVersionMatch::NotOlderThan));
         }
         for raw in [
             "watch=1&resourceVersion=5",
@@ -1411,10 +1357,7 @@ mod tests {
         let p = plan("watch=1&resourceVersion=0");
         assert_eq!((p.initial_events, p.start), (true, WatchStart::Any));
         let p = plan("watch=1&resourceVersion=7");
-        assert_eq!(
-            (p.initial_events, p.start),
-            (false, WatchStart::Revision(7))
-        );
+        assert_eq!((p.initial_events, p.start), (false, WatchStart::Revision(7)));
         let p = plan("watch=1&resourceVersion=7&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=1&timeoutSeconds=10");
         assert_eq!(
             (
@@ -1432,7 +1375,13 @@ mod tests {
             .unwrap()
             .watch_plan()
             .unwrap_err();
-        assert_eq!((s.code, s.message.as_str()), (400, "resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax"));
+        assert_eq!(
+            (s.code, s.message.as_str()),
+            (
+                400,
+                "resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax"
+            )
+        );
     }
 
     #[test]
@@ -1446,14 +1395,8 @@ mod tests {
             read("resourceVersion=0&resourceVersionMatch=NotOlderThan", true),
             Ok(ListRead::Any)
         );
-        assert_eq!(
-            read("resourceVersion=9", true),
-            Ok(ListRead::NotOlderThan(9))
-        );
-        assert_eq!(
-            read("resourceVersion=9&limit=1", true),
-            Ok(ListRead::Exact(9))
-        );
+        assert_eq!(read("resourceVersion=9", true), Ok(ListRead::NotOlderThan(9)));
+        assert_eq!(read("resourceVersion=9&limit=1", true), Ok(ListRead::Exact(9)));
         assert_eq!(
             read("resourceVersion=9&limit=1", false),
             Ok(ListRead::NotOlderThan(9))
@@ -1504,7 +1447,14 @@ mod tests {
             )
         );
         // The token is decoded before the RV check.
-        assert_eq!(err("continue=abc%3D&resourceVersion=5"), (400, "invalid continue token: continue key is not valid: illegal base64 data at input byte 3".into()));
+        assert_eq!(
+            err("continue=abc%3D&resourceVersion=5"),
+            (
+                400,
+                "invalid continue token: continue key is not valid: illegal base64 data at input byte 3"
+                    .into()
+            )
+        );
         // conformance #46-#49
         let cases = [
             (continue_token::encode("", 8), "invalid continue token: continue key is not valid: encoded start key empty (version meta.k8s.io/v1)"),
@@ -1522,7 +1472,13 @@ mod tests {
         // conformance #56
         let mut o = list("fieldSelector=subsets.x%3D1").unwrap();
         let s = o.convert_field_selector().unwrap_err();
-        assert_eq!((s.code, s.message.as_str()), (400, "\"subsets.x\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""));
+        assert_eq!(
+            (s.code, s.message.as_str()),
+            (
+                400,
+                "\"subsets.x\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+            )
+        );
         let mut o = list("fieldSelector=metadata.name%3Dbar").unwrap();
         o.convert_field_selector().unwrap();
         assert_eq!(o.single_name(), Some("bar"));
@@ -1552,7 +1508,13 @@ mod tests {
         );
         // conformance #63, as a 400 (decision 2)
         let s = read("resourceVersion=xyz").unwrap_err();
-        assert_eq!((s.code, s.message.as_str()), (400, "resourceVersion: Invalid value: \"xyz\": strconv.ParseUint: parsing \"xyz\": invalid syntax"));
+        assert_eq!(
+            (s.code, s.message.as_str()),
+            (
+                400,
+                "resourceVersion: Invalid value: \"xyz\": strconv.ParseUint: parsing \"xyz\": invalid syntax"
+            )
+        );
         let s = read("export=1").unwrap_err();
         assert_eq!(
             (s.code, s.message.as_str()),
@@ -1588,10 +1550,7 @@ mod tests {
         assert_eq!(t(""), Ok(None));
         assert_eq!(t("timeout="), Ok(None));
         assert_eq!(t("timeout=30s"), Ok(Some(Duration::from_secs(30))));
-        assert_eq!(
-            t("timeout=1m30.5s"),
-            Ok(Some(Duration::from_millis(90_500)))
-        );
+        assert_eq!(t("timeout=1m30.5s"), Ok(Some(Duration::from_millis(90_500))));
         assert_eq!(t("timeout=0"), Ok(None));
         assert_eq!(t("timeout=-1s"), Ok(None));
         assert_eq!(t("timeout=1.5h"), Ok(Some(Duration::from_secs(5400))));
@@ -1685,10 +1644,8 @@ mod tests {
 
     #[test]
     fn delete_options() {
-        let d = DeleteOptions::from_query(&q(
-            "gracePeriodSeconds=30&propagationPolicy=Orphan&dryRun=All",
-        ))
-        .unwrap();
+        let d = DeleteOptions::from_query(&q("gracePeriodSeconds=30&propagationPolicy=Orphan&dryRun=All"))
+            .unwrap();
         assert_eq!(d.grace_period_seconds, Some(30));
         assert_eq!(d.propagation(), Some(PropagationPolicy::Orphan));
         assert!(d.is_dry_run());

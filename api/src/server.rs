@@ -260,10 +260,7 @@ async fn common_layer(request: Request, next: Next) -> Response {
         .path_and_query()
         .map(|pq| pq.as_str().to_string())
         .unwrap_or_default();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let audit_id = uuid::Uuid::new_v4().to_string();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -355,11 +352,7 @@ async fn health_all(State(shutdown): State<ShutdownSignal>, uri: Uri) -> Respons
 }
 
 /// `/healthz/<check>` (and livez, readyz): `ok`, a 500, or the 404 Status for an unknown check.
-async fn health_one(
-    State(shutdown): State<ShutdownSignal>,
-    Path(check): Path<String>,
-    uri: Uri,
-) -> Response {
+async fn health_one(State(shutdown): State<ShutdownSignal>, Path(check): Path<String>, uri: Uri) -> Response {
     let kind = health_kind(&uri);
     match health_checks(kind, &shutdown)
         .into_iter()
@@ -432,11 +425,7 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     let boot = bootstrap::bootstrap(&config.bootstrap_config())?;
     if !boot.written.is_empty() {
-        let files: Vec<String> = boot
-            .written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
+        let files: Vec<String> = boot.written.iter().map(|p| p.display().to_string()).collect();
         tracing::info!(files = %files.join(", "), "data dir prepared");
     }
     let authenticator = Arc::new(Authenticator::from_sources(
@@ -504,8 +493,7 @@ pub async fn serve(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _ = tcp.set_nodelay(true);
-            let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-            {
+            let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
                     tracing::debug!(%peer, error = %e, "TLS handshake failed");
@@ -521,10 +509,7 @@ pub async fn serve(
                 req
             });
             let conn = builder
-                .serve_connection_with_upgrades(
-                    TokioIo::new(tls),
-                    TowerToHyperService::new(service),
-                )
+                .serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(service))
                 .into_owned();
             if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -571,9 +556,7 @@ mod tests {
         let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
         let status = resp.status();
         assert!(resp.headers().contains_key("audit-id"));
-        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 
@@ -661,8 +644,7 @@ mod tests {
             .unwrap_or_default();
         std::io::Write::write_all(
             &mut tls,
-            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n")
-                .as_bytes(),
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n").as_bytes(),
         )
         .unwrap();
         let mut out = Vec::new();
@@ -699,10 +681,7 @@ mod tests {
         }
         assert!(ready, "server did not start");
         let ca = std::fs::read_to_string(&ca_path).unwrap();
-        let token = std::fs::read_to_string(&token_path)
-            .unwrap()
-            .trim()
-            .to_string();
+        let token = std::fs::read_to_string(&token_path).unwrap().trim().to_string();
         let (ca2, token2) = (ca.clone(), token.clone());
         let (health, unauth, authed) = tokio::task::spawn_blocking(move || {
             (

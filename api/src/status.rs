@@ -339,11 +339,7 @@ impl Status {
         Self::failure(
             404,
             StatusReason::NotFound,
-            format!(
-                "{} {} not found",
-                group_resource(group, resource),
-                go_quote(name)
-            ),
+            format!("{} {} not found", group_resource(group, resource), go_quote(name)),
         )
         .with_details(StatusDetails::named(group, resource, name))
     }
@@ -568,12 +564,10 @@ impl Status {
     /// `NewTimeoutError`: 504 Timeout `Timeout: <msg>`, details `{retryAfterSeconds}` (empty `{}`
     /// when 0).
     pub fn timeout(msg: &str, retry_after_seconds: i32) -> Self {
-        Self::failure(504, StatusReason::Timeout, format!("Timeout: {msg}")).with_details(
-            StatusDetails {
-                retry_after_seconds,
-                ..StatusDetails::default()
-            },
-        )
+        Self::failure(504, StatusReason::Timeout, format!("Timeout: {msg}")).with_details(StatusDetails {
+            retry_after_seconds,
+            ..StatusDetails::default()
+        })
     }
 
     /// The watch cache's TooLargeResourceVersion (read-path §8.6): 504 `Timeout: Too large resource
@@ -585,11 +579,7 @@ impl Status {
 
     /// [`Status::too_large_resource_version`] with another retry (0 is the etcd variant: no
     /// `retryAfterSeconds`, no header).
-    pub fn too_large_resource_version_retry(
-        requested: u64,
-        current: u64,
-        retry_after_seconds: i32,
-    ) -> Self {
+    pub fn too_large_resource_version_retry(requested: u64, current: u64, retry_after_seconds: i32) -> Self {
         let mut status = Self::timeout(
             &format!("Too large resource version: {requested}, current: {current}"),
             retry_after_seconds,
@@ -771,10 +761,7 @@ impl Status {
         let body = self.to_body(pretty);
         let mut response = (self.http_status(), body).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let retry = self.retry_after_seconds();
         if retry > 0 {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry));
@@ -804,9 +791,7 @@ pub struct ForbiddenRequest<'a> {
 
 /// `responsewriters`' sanitizer: `&`, `<`, `>` to HTML entities.
 fn html_sanitize(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// A hand-built body for the (unreachable) case where serde_json fails on a Status.
@@ -1011,16 +996,9 @@ mod tests {
             "",
             "",
             "",
-            &[FieldError::invalid(
-                "patch",
-                BadValue::Str("{}".into()),
-                "x",
-            )],
+            &[FieldError::invalid("patch", BadValue::Str("{}".into()), "x")],
         );
-        assert_eq!(
-            s.message,
-            " \"\" is invalid: patch: Invalid value: \"{}\": x"
-        );
+        assert_eq!(s.message, " \"\" is invalid: patch: Invalid value: \"{}\": x");
         // No errors: no aggregate.
         assert_eq!(
             Status::invalid("Endpoints", "", "a", &[]).message,
@@ -1084,9 +1062,9 @@ mod tests {
         let s = Status::bad_request("x");
         assert!(s.to_body(false).ends_with(b"}\n"));
         let pretty = String::from_utf8(s.to_body(true)).unwrap();
-        assert!(pretty.starts_with(
-            "{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},"
-        ));
+        assert!(
+            pretty.starts_with("{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {},")
+        );
         assert!(pretty.ends_with("\"code\": 400\n}"));
     }
 

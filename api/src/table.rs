@@ -17,13 +17,19 @@ pub fn column_definitions() -> Value {
 
 /// The `PartialObjectMetadata` of a stored object.
 pub fn partial_object_metadata(object: &Value) -> Value {
-    let metadata = object.get("metadata").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+    let metadata = object
+        .get("metadata")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Map::new()));
     json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata})
 }
 
 /// One table row for a stored object.
 pub fn row(object: &Value, now: DateTime<Utc>) -> Value {
-    let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let created = object
         .pointer("/metadata/creationTimestamp")
         .and_then(Value::as_str)
@@ -67,7 +73,10 @@ pub fn format_endpoints(object: &Value) -> String {
     let mut more = false;
     let mut count = 0usize;
     for subset in subsets {
-        let addresses = subset.get("addresses").and_then(Value::as_array).unwrap_or(&empty);
+        let addresses = subset
+            .get("addresses")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty);
         let ips: Vec<&str> = addresses
             .iter()
             .map(|a| a.get("ip").and_then(Value::as_str).unwrap_or(""))
@@ -130,7 +139,11 @@ pub fn human_duration(d: chrono::Duration) -> String {
     let minutes = d.num_minutes();
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 60 * 3 {
         return format!("{minutes}m");
@@ -138,7 +151,11 @@ pub fn human_duration(d: chrono::Duration) -> String {
     let hours = d.num_hours();
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
@@ -173,11 +190,26 @@ mod tests {
     fn endpoints_cell_follows_the_printer() {
         let cases = [
             (json!({}), "<none>"),
-            (json!({"subsets": [{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}], "ports": [{"port": 80}]}]}), "10.0.0.1:80,10.0.0.2:80"),
-            (json!({"subsets": [{"addresses": [{"ip": "1.1.1.1"}, {"ip": "2.2.2.2"}], "ports": [{"port": 80}, {"port": 443}]}]}), "1.1.1.1:80,2.2.2.2:80,1.1.1.1:443 + 1 more..."),
-            (json!({"subsets": [{"addresses": [{"ip": "fd00::1"}], "ports": [{"port": 53}]}]}), "[fd00::1]:53"),
-            (json!({"subsets": [{"addresses": [{"ip": "10.0.0.9"}]}]}), "10.0.0.9"),
-            (json!({"subsets": [{"notReadyAddresses": [{"ip": "10.0.0.9"}], "ports": [{"port": 1}]}]}), "<none>"),
+            (
+                json!({"subsets": [{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}], "ports": [{"port": 80}]}]}),
+                "10.0.0.1:80,10.0.0.2:80",
+            ),
+            (
+                json!({"subsets": [{"addresses": [{"ip": "1.1.1.1"}, {"ip": "2.2.2.2"}], "ports": [{"port": 80}, {"port": 443}]}]}),
+                "1.1.1.1:80,2.2.2.2:80,1.1.1.1:443 + 1 more...",
+            ),
+            (
+                json!({"subsets": [{"addresses": [{"ip": "fd00::1"}], "ports": [{"port": 53}]}]}),
+                "[fd00::1]:53",
+            ),
+            (
+                json!({"subsets": [{"addresses": [{"ip": "10.0.0.9"}]}]}),
+                "10.0.0.9",
+            ),
+            (
+                json!({"subsets": [{"notReadyAddresses": [{"ip": "10.0.0.9"}], "ports": [{"port": 1}]}]}),
+                "<none>",
+            ),
         ];
         for (obj, want) in cases {
             assert_eq!(format_endpoints(&obj), want, "{obj}");
@@ -186,7 +218,18 @@ mod tests {
 
     #[test]
     fn ages_read_like_kubectl() {
-        let cases = [(0, "0s"), (119, "119s"), (120, "2m"), (125, "2m5s"), (600, "10m"), (3 * 3600, "3h"), (3 * 3600 + 60, "3h1m"), (50 * 3600, "2d2h"), (400 * 86400, "400d"), (3 * 365 * 86400, "3y")];
+        let cases = [
+            (0, "0s"),
+            (119, "119s"),
+            (120, "2m"),
+            (125, "2m5s"),
+            (600, "10m"),
+            (3 * 3600, "3h"),
+            (3 * 3600 + 60, "3h1m"),
+            (50 * 3600, "2d2h"),
+            (400 * 86400, "400d"),
+            (3 * 365 * 86400, "3y"),
+        ];
         for (secs, want) in cases {
             assert_eq!(human_duration(chrono::Duration::seconds(secs)), want, "{secs}");
         }

@@ -38,8 +38,7 @@ pub const MAX_SUBRESOURCE_NAME_LENGTH: usize = 256;
 /// The regex (as upstream prints it) of a DNS-1123 label.
 pub const DNS1123_LABEL_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 /// The regex of a DNS-1123 subdomain.
-pub const DNS1123_SUBDOMAIN_FMT: &str =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+pub const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 /// The regex of the name part of a qualified name.
 pub const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 /// The regex of a label value.
@@ -102,9 +101,7 @@ fn matches_dns1123_label(s: &str) -> bool {
     let b = s.as_bytes();
     match (b.first(), b.last()) {
         (Some(&f), Some(&l)) => {
-            is_lower_alnum(f)
-                && is_lower_alnum(l)
-                && b.iter().all(|&c| is_lower_alnum(c) || c == b'-')
+            is_lower_alnum(f) && is_lower_alnum(l) && b.iter().all(|&c| is_lower_alnum(c) || c == b'-')
         }
         _ => false,
     }
@@ -195,10 +192,7 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
     if name.is_empty() {
         errs.push(format!("name part {}", empty_error()));
     } else if name.len() > QUALIFIED_NAME_MAX_LENGTH {
-        errs.push(format!(
-            "name part {}",
-            max_len_error(QUALIFIED_NAME_MAX_LENGTH)
-        ));
+        errs.push(format!("name part {}", max_len_error(QUALIFIED_NAME_MAX_LENGTH)));
     }
     if !matches_qualified_name(name) {
         errs.push(format!(
@@ -281,9 +275,7 @@ pub fn parse_resource_version(rv: &str) -> Result<u64, String> {
     }
     let quoted = crate::field_error::go_quote(rv);
     if !rv.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "strconv.ParseUint: parsing {quoted}: invalid syntax"
-        ));
+        return Err(format!("strconv.ParseUint: parsing {quoted}: invalid syntax"));
     }
     rv.parse::<u64>()
         .map_err(|_| format!("strconv.ParseUint: parsing {quoted}: value out of range"))
@@ -342,10 +334,7 @@ fn json_value<T: serde::Serialize + ?Sized>(value: &T) -> BadValue {
 
 /// `v1validation.ValidateLabels` at `path` (`metadata.labels`): key then value errors, per key in
 /// sorted order; the path carries no key.
-pub fn validate_labels(
-    labels: &std::collections::BTreeMap<String, String>,
-    path: &str,
-) -> Vec<FieldError> {
+pub fn validate_labels(labels: &std::collections::BTreeMap<String, String>, path: &str) -> Vec<FieldError> {
     let mut errs = Vec::new();
     for (k, v) in labels {
         for msg in is_qualified_name(k) {
@@ -405,18 +394,10 @@ pub fn validate_owner_references(refs: &[OwnerReference], path: &str) -> Vec<Fie
             ));
         }
         if r.kind.is_empty() {
-            errs.push(invalid_str(
-                &format!("{path}.kind"),
-                "",
-                "must not be empty",
-            ));
+            errs.push(invalid_str(&format!("{path}.kind"), "", "must not be empty"));
         }
         if r.name.is_empty() {
-            errs.push(invalid_str(
-                &format!("{path}.name"),
-                "",
-                "must not be empty",
-            ));
+            errs.push(invalid_str(&format!("{path}.name"), "", "must not be empty"));
         }
         if r.uid.is_empty() {
             errs.push(invalid_str(&format!("{path}.uid"), "", "must not be empty"));
@@ -473,8 +454,7 @@ pub fn validate_kube_finalizer_names(finalizers: &[String], path: &str) -> Vec<F
         .iter()
         .enumerate()
         .filter(|(_, f)| {
-            !f.contains('/')
-                && !matches!(f.as_str(), "kubernetes" | "orphan" | "foregroundDeletion")
+            !f.contains('/') && !matches!(f.as_str(), "kubernetes" | "orphan" | "foregroundDeletion")
         })
         .map(|(i, f)| {
             invalid_str(
@@ -558,11 +538,7 @@ pub fn validate_object_meta_generic(meta: &ObjectMeta, rule: NameRule) -> Vec<Fi
     let mut errs = Vec::new();
     if !meta.generate_name.is_empty() {
         for msg in rule.check(&meta.generate_name, true) {
-            errs.push(invalid_str(
-                "metadata.generateName",
-                &meta.generate_name,
-                msg,
-            ));
+            errs.push(invalid_str("metadata.generateName", &meta.generate_name, msg));
         }
     }
     if meta.name.is_empty() {
@@ -590,10 +566,7 @@ pub fn validate_object_meta_generic(meta: &ObjectMeta, rule: NameRule) -> Vec<Fi
         ));
     }
     errs.extend(validate_labels(&meta.labels, "metadata.labels"));
-    errs.extend(validate_annotations(
-        &meta.annotations,
-        "metadata.annotations",
-    ));
+    errs.extend(validate_annotations(&meta.annotations, "metadata.annotations"));
     errs.extend(validate_owner_references(
         &meta.owner_references,
         "metadata.ownerReferences",
@@ -637,10 +610,7 @@ pub fn validate_no_new_finalizers(new: &[String], old: &[String], path: &str) ->
     if extra.is_empty() {
         return Vec::new();
     }
-    let list: Vec<String> = extra
-        .iter()
-        .map(|f| crate::field_error::go_quote(f))
-        .collect();
+    let list: Vec<String> = extra.iter().map(|f| crate::field_error::go_quote(f)).collect();
     vec![FieldError::forbidden(
         path,
         format!(
@@ -715,10 +685,7 @@ pub fn validate_object_meta_update_generic(new: &ObjectMeta, old: &ObjectMeta) -
         ));
     }
     errs.extend(validate_labels(&new.labels, "metadata.labels"));
-    errs.extend(validate_annotations(
-        &new.annotations,
-        "metadata.annotations",
-    ));
+    errs.extend(validate_annotations(&new.annotations, "metadata.annotations"));
     errs.extend(validate_owner_references(
         &new.owner_references,
         "metadata.ownerReferences",
@@ -1011,19 +978,11 @@ fn validate_endpoint_address(addr: &EndpointAddress, path: &str) -> Vec<FieldErr
     let parsed = parse_ip_sloppy(&addr.ip);
     // IsValidIPForLegacyField (StrictIPCIDRValidation off).
     if parsed.is_none() {
-        errs.push(invalid_str(
-            &ip_path,
-            &addr.ip,
-            INVALID_IP_MSG_WITH_EXAMPLES,
-        ));
+        errs.push(invalid_str(&ip_path, &addr.ip, INVALID_IP_MSG_WITH_EXAMPLES));
     }
     if !addr.hostname.is_empty() {
         for msg in is_dns1123_label(&addr.hostname) {
-            errs.push(invalid_str(
-                &format!("{path}.hostname"),
-                &addr.hostname,
-                msg,
-            ));
+            errs.push(invalid_str(&format!("{path}.hostname"), &addr.hostname, msg));
         }
     }
     if let Some(node) = &addr.node_name {
@@ -1033,11 +992,7 @@ fn validate_endpoint_address(addr: &EndpointAddress, path: &str) -> Vec<FieldErr
     }
     // ValidateEndpointIP.
     match parsed {
-        None => errs.push(invalid_str(
-            &ip_path,
-            &addr.ip,
-            "must be a valid IP address",
-        )),
+        None => errs.push(invalid_str(&ip_path, &addr.ip, "must be a valid IP address")),
         Some(ip) => {
             if ip.is_unspecified() {
                 errs.push(invalid_str(
@@ -1180,10 +1135,7 @@ pub fn validate_for_create(ep: &Endpoints) -> Vec<FieldError> {
 /// [`crate::defaults::prepare_for_update`].
 pub fn validate_for_update(new: &Endpoints, old: &Endpoints) -> Vec<FieldError> {
     let mut errs = validate_object_meta_generic(&new.metadata, NameRule::PathSegment);
-    errs.extend(validate_object_meta_update_generic(
-        &new.metadata,
-        &old.metadata,
-    ));
+    errs.extend(validate_object_meta_update_generic(&new.metadata, &old.metadata));
     errs.extend(validate_endpoints_update(new, old));
     errs
 }
@@ -1532,16 +1484,13 @@ mod tests {
         } else {
             FieldValidation::Warn
         };
-        let decoded = decode_body(body.as_bytes(), BodyFormat::Json, validation)
-            .map_err(|e| e.to_string())?;
+        let decoded =
+            decode_body(body.as_bytes(), BodyFormat::Json, validation).map_err(|e| e.to_string())?;
         let mut obj = decoded.object;
         let mut warnings = decoded.warnings;
         crate::defaults::wipe_object_meta_system_fields(&mut obj.metadata);
-        crate::defaults::reconcile_namespace(&mut obj.metadata, "default")
-            .map_err(|e| e.to_string())?;
-        if let Some(w) =
-            crate::warnings::dedup_owner_references(&mut obj.metadata.owner_references, false)
-        {
+        crate::defaults::reconcile_namespace(&mut obj.metadata, "default").map_err(|e| e.to_string())?;
+        if let Some(w) = crate::warnings::dedup_owner_references(&mut obj.metadata.owner_references, false) {
             warnings.push(w);
         }
         crate::defaults::fill_object_meta_system_fields(
@@ -1713,10 +1662,7 @@ mod tests {
         let new = prepared(new, &old);
         assert!(validate_for_update(&new, &old).is_empty());
         assert_eq!(new.metadata.generation, 0);
-        assert_eq!(
-            new.metadata.creation_timestamp,
-            old.metadata.creation_timestamp
-        );
+        assert_eq!(new.metadata.creation_timestamp, old.metadata.creation_timestamp);
 
         // U10: a bad label gives four identical causes and one message entry.
         let mut new = old.clone();
@@ -1763,8 +1709,7 @@ mod tests {
     #[test]
     fn update_u15_no_new_finalizers_while_deleting() {
         let mut old = stored();
-        old.metadata.deletion_timestamp =
-            Some(Time::parse_rfc3339("2025-02-01T00:00:00Z").unwrap());
+        old.metadata.deletion_timestamp = Some(Time::parse_rfc3339("2025-02-01T00:00:00Z").unwrap());
         old.metadata.deletion_grace_period_seconds = Some(0);
         old.metadata.finalizers = vec!["example.com/a".into()];
         let mut new = old.clone();
@@ -1780,8 +1725,7 @@ mod tests {
     fn update_immutable_deletion_fields() {
         let old = stored();
         let mut new = old.clone();
-        new.metadata.deletion_timestamp =
-            Some(Time::parse_rfc3339("2025-03-04T05:06:07Z").unwrap());
+        new.metadata.deletion_timestamp = Some(Time::parse_rfc3339("2025-03-04T05:06:07Z").unwrap());
         new.metadata.deletion_grace_period_seconds = Some(30);
         let errs = validate_for_update(&prepared(new, &old), &old);
         assert_eq!(
@@ -1822,11 +1766,11 @@ mod tests {
                 block_owner_deletion: None,
             },
         ];
-        let got = strings(&validate_owner_references(
-            &refs,
-            "metadata.ownerReferences",
-        ));
-        assert_eq!(got[0], "metadata.ownerReferences.apiVersion: Invalid value: \"a/b/c\": version must not be empty");
+        let got = strings(&validate_owner_references(&refs, "metadata.ownerReferences"));
+        assert_eq!(
+            got[0],
+            "metadata.ownerReferences.apiVersion: Invalid value: \"a/b/c\": version must not be empty"
+        );
         assert_eq!(
             got[1],
             "metadata.ownerReferences.kind: Invalid value: \"\": must not be empty"
@@ -1854,14 +1798,8 @@ mod tests {
         assert!(is_qualified_name("example.com/MyName").is_empty());
         assert_eq!(is_qualified_name("a/b/c").len(), 1);
         assert!(is_qualified_name("a/b/c")[0].starts_with("a qualified name must consist of"));
-        assert_eq!(
-            is_qualified_name("/x"),
-            vec!["prefix part must be non-empty"]
-        );
-        assert_eq!(
-            is_qualified_name("Bad_/x")[0],
-            format!("prefix part {}", &M_SUB)
-        );
+        assert_eq!(is_qualified_name("/x"), vec!["prefix part must be non-empty"]);
+        assert_eq!(is_qualified_name("Bad_/x")[0], format!("prefix part {}", &M_SUB));
         assert_eq!(
             is_qualified_name(&"a".repeat(64)),
             vec!["name part must be no more than 63 characters"]
@@ -1967,10 +1905,7 @@ mod tests {
             parse_ip_sloppy("1:0:2:0:3:0:4:0").unwrap().go_string(),
             "1:0:2:0:3:0:4:0"
         );
-        assert_eq!(
-            parse_ip_sloppy("::1.2.3.4").unwrap().go_string(),
-            "::102:304"
-        );
+        assert_eq!(parse_ip_sloppy("::1.2.3.4").unwrap().go_string(), "::102:304");
     }
 
     #[test]
@@ -1981,9 +1916,7 @@ mod tests {
         );
         assert_eq!(
             strings(&validate_field_manager("a\u{1}", "fieldManager")),
-            vec![
-                "fieldManager: Invalid value: \"a\\x01\": invalid character U+0001 (at position 1)"
-            ]
+            vec!["fieldManager: Invalid value: \"a\\x01\": invalid character U+0001 (at position 1)"]
         );
     }
 }

@@ -65,22 +65,13 @@ pub fn ip_warnings(path: &str, value: &str) -> Vec<String> {
 /// warnings of every `subsets[i].addresses[j].ip`, then every `notReadyAddresses[j].ip`, per
 /// subset; none when the object carries the endpoint-controller managed-by label.
 pub fn endpoints_warnings(obj: &Endpoints) -> Vec<String> {
-    if obj
-        .metadata
-        .labels
-        .get(LABEL_MANAGED_BY)
-        .map(String::as_str)
-        == Some(ENDPOINT_CONTROLLER_NAME)
-    {
+    if obj.metadata.labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(ENDPOINT_CONTROLLER_NAME) {
         return Vec::new();
     }
     let mut out = Vec::new();
     for (i, ss) in obj.subsets.iter().enumerate() {
         for (j, a) in ss.addresses.iter().enumerate() {
-            out.extend(ip_warnings(
-                &format!("subsets[{i}].addresses[{j}].ip"),
-                &a.ip,
-            ));
+            out.extend(ip_warnings(&format!("subsets[{i}].addresses[{j}].ip"), &a.ip));
         }
         for (j, a) in ss.not_ready_addresses.iter().enumerate() {
             out.extend(ip_warnings(
@@ -200,9 +191,7 @@ mod tests {
         let mut e = ep_with(&["010.0.0.1"], &["010.0.0.2"]);
         let w = endpoints_warnings(&e);
         assert_eq!(w.len(), 2);
-        assert!(w[1].starts_with(
-            "subsets[0].notReadyAddresses[0].ip: non-standard IP address \"010.0.0.2\""
-        ));
+        assert!(w[1].starts_with("subsets[0].notReadyAddresses[0].ip: non-standard IP address \"010.0.0.2\""));
         // C55
         e.metadata
             .labels
@@ -232,7 +221,9 @@ mod tests {
         assert_eq!(dedup_owner_references(&mut refs, true), None);
         let mut refs = vec![r.clone(), r.clone(), r];
         let w = dedup_owner_references(&mut refs, true).unwrap();
-        assert!(w.starts_with(".metadata.ownerReferences contains duplicate entries after mutating admission happens;"));
+        assert!(w.starts_with(
+            ".metadata.ownerReferences contains duplicate entries after mutating admission happens;"
+        ));
         assert!(w.ends_with("observed: u1, u1"));
     }
 

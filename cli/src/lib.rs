@@ -265,9 +265,7 @@ mod tests {
 
     #[test]
     fn no_subcommand_means_serve_with_flags() {
-        let cli =
-            Cli::try_parse_from(["epstore", "--data-dir", "/tmp/x", "--secure-port", "16443"])
-                .unwrap();
+        let cli = Cli::try_parse_from(["epstore", "--data-dir", "/tmp/x", "--secure-port", "16443"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(cli.serve.secure_port, 16443);
@@ -275,8 +273,7 @@ mod tests {
         assert_eq!(cli.serve.min_request_timeout, 1800);
 
         let cli =
-            Cli::try_parse_from(["epstore", "serve", "--compaction-interval", "0", "--v", "4"])
-                .unwrap();
+            Cli::try_parse_from(["epstore", "serve", "--compaction-interval", "0", "--v", "4"]).unwrap();
         match cli.command {
             Some(Command::Serve(a)) => {
                 assert_eq!(a.compaction_interval, Duration::ZERO);

@@ -54,11 +54,7 @@ pub struct Value {
 
 impl Value {
     /// A value stored as is, without a revision slot.
-    pub fn plain(
-        bytes: impl Into<Bytes>,
-        uid: impl Into<String>,
-        labels: Vec<(String, String)>,
-    ) -> Self {
+    pub fn plain(bytes: impl Into<Bytes>, uid: impl Into<String>, labels: Vec<(String, String)>) -> Self {
         Value {
             template: bytes.into(),
             revision_slot: None,
@@ -341,10 +337,7 @@ fn commit_batch(shared: &Shared, requests: Vec<Request>) {
         };
         revision += 1;
         batch.insert(&key::log(revision)[..], encoded);
-        batch.insert(
-            key::history(&write.key, revision),
-            vec![record.operation.code()],
-        );
+        batch.insert(key::history(&write.key, revision), vec![record.operation.code()]);
         match record.operation {
             Operation::Put => batch.insert(key::current(&write.key), to_be(revision).to_vec()),
             Operation::Delete => batch.remove(key::current(&write.key)),
@@ -370,8 +363,7 @@ fn commit_batch(shared: &Shared, requests: Vec<Request>) {
     if let Err(e) = shared.db.apply_batch(batch) {
         let msg = e.to_string();
         for p in planned {
-            p.reply
-                .send(Err(Error::Io(std::io::Error::other(msg.clone()))));
+            p.reply.send(Err(Error::Io(std::io::Error::other(msg.clone()))));
         }
         return;
     }

@@ -60,10 +60,7 @@ pub(crate) fn compact(
     floor: Revision,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<CompactionReport> {
-    let _guard = shared
-        .compaction_lock
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let _guard = shared.compaction_lock.lock().unwrap_or_else(|p| p.into_inner());
     let started = Instant::now();
     let current = shared.revision();
     if floor > current {

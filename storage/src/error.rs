@@ -113,11 +113,7 @@ pub enum Error {
 
 impl Error {
     /// A `Corrupt` error with the given parts.
-    pub(crate) fn corrupt(
-        key: impl Into<String>,
-        revision: Revision,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn corrupt(key: impl Into<String>, revision: Revision, detail: impl Into<String>) -> Self {
         Error::Corrupt {
             key: key.into(),
             revision,

@@ -14,25 +14,20 @@ use crate::record::{Operation, Record};
 use crate::Revision;
 
 /// The version of `key` live at `revision`, if any.
-pub(crate) fn get_at(
-    db: &sled::Db,
-    object_key: &str,
-    revision: Revision,
-) -> Result<Option<Arc<Record>>> {
+pub(crate) fn get_at(db: &sled::Db, object_key: &str, revision: Revision) -> Result<Option<Arc<Record>>> {
     let lo = key::history_key_prefix(object_key);
     let hi = key::history(object_key, revision);
     let Some(entry) = db.range(lo..=hi).next_back() else {
         return Ok(None);
     };
     let (raw_key, op) = entry?;
-    let (_, rev) = key::parse_history(&raw_key)
-        .ok_or_else(|| Error::corrupt(object_key, 0, "malformed history key"))?;
+    let (_, rev) =
+        key::parse_history(&raw_key).ok_or_else(|| Error::corrupt(object_key, 0, "malformed history key"))?;
     match op.first().copied().and_then(Operation::from_code) {
         Some(Operation::Delete) => Ok(None),
         Some(Operation::Put) => {
-            let record = log::read(db, rev)?.ok_or_else(|| {
-                Error::corrupt(object_key, rev, "history names a missing log record")
-            })?;
+            let record = log::read(db, rev)?
+                .ok_or_else(|| Error::corrupt(object_key, rev, "history names a missing log record"))?;
             Ok(Some(Arc::new(record)))
         }
         None => Err(Error::corrupt(
@@ -69,38 +64,34 @@ pub(crate) fn list_at(
     let mut full = false;
     let mut group: Option<(String, Option<(Revision, u8)>)> = None;
 
-    let mut finish_group = |name: String,
-                            newest: Option<(Revision, u8)>,
-                            page: &mut ListPage,
-                            full: &mut bool|
-     -> Result<()> {
-        let Some((rev, op)) = newest else {
-            return Ok(());
-        };
-        if Operation::from_code(op) != Some(Operation::Put) {
-            return Ok(());
-        }
-        if *full {
-            page.remaining += 1;
-            return Ok(());
-        }
-        let record = log::read(db, rev)?.ok_or_else(|| {
-            Error::corrupt(name.clone(), rev, "history names a missing log record")
-        })?;
-        if filter(&record) {
-            page.items.push(Arc::new(record));
-            if limit > 0 && page.items.len() == limit {
-                *full = true;
-                page.continue_from = Some(format!("{name}\0"));
+    let mut finish_group =
+        |name: String, newest: Option<(Revision, u8)>, page: &mut ListPage, full: &mut bool| -> Result<()> {
+            let Some((rev, op)) = newest else {
+                return Ok(());
+            };
+            if Operation::from_code(op) != Some(Operation::Put) {
+                return Ok(());
             }
-        }
-        Ok(())
-    };
+            if *full {
+                page.remaining += 1;
+                return Ok(());
+            }
+            let record = log::read(db, rev)?
+                .ok_or_else(|| Error::corrupt(name.clone(), rev, "history names a missing log record"))?;
+            if filter(&record) {
+                page.items.push(Arc::new(record));
+                if limit > 0 && page.items.len() == limit {
+                    *full = true;
+                    page.continue_from = Some(format!("{name}\0"));
+                }
+            }
+            Ok(())
+        };
 
     for entry in iter {
         let (raw_key, op) = entry?;
-        let (name, rev) = key::parse_history(&raw_key)
-            .ok_or_else(|| Error::corrupt("?", 0, "malformed history key"))?;
+        let (name, rev) =
+            key::parse_history(&raw_key).ok_or_else(|| Error::corrupt("?", 0, "malformed history key"))?;
         // A start key like "ns/a\0" (exclusive of ns/a) sorts before ns/a's own index entries.
         if name < start {
             continue;

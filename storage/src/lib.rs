@@ -217,11 +217,7 @@ impl Store {
     }
 
     fn send(&self, request: commit::Request) -> Result<()> {
-        let tx = self
-            .inner
-            .writer_tx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let tx = self.inner.writer_tx.lock().unwrap_or_else(|p| p.into_inner());
         match tx.as_ref() {
             Some(tx) => tx.send(request).map_err(|_| Error::Closed),
             None => Err(Error::Closed),
@@ -277,11 +273,7 @@ impl Store {
     /// Waits until the store reaches `revision`, for at most `timeout`. Returns the revision reached.
     ///
     /// Errors: `FutureRevision` if the store is still older after the timeout.
-    pub async fn wait_for_revision(
-        &self,
-        revision: Revision,
-        timeout: Duration,
-    ) -> Result<Revision> {
+    pub async fn wait_for_revision(&self, revision: Revision, timeout: Duration) -> Result<Revision> {
         let mut head = self.inner.shared.head.subscribe();
         let reached = tokio::time::timeout(timeout, head.wait_for(|r| *r >= revision)).await;
         match reached {
@@ -323,13 +315,7 @@ impl Store {
             };
             match log::read(&shared.db, rev)? {
                 Some(record) => out.push(record),
-                None => {
-                    return Err(Error::corrupt(
-                        key,
-                        rev,
-                        "history names a missing log record",
-                    ))
-                }
+                None => return Err(Error::corrupt(key, rev, "history names a missing log record")),
             }
         }
         Ok(out)
@@ -377,20 +363,10 @@ impl Inner {
                 .unwrap_or_else(|p| p.into_inner())
                 .take(),
         );
-        if let Some(handle) = self
-            .compactor
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
+        if let Some(handle) = self.compactor.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = handle.join();
         }
-        drop(
-            self.writer_tx
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(),
-        );
+        drop(self.writer_tx.lock().unwrap_or_else(|p| p.into_inner()).take());
         if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = handle.join();
         }

@@ -40,11 +40,7 @@ pub(crate) fn event(db: &sled::Db, revision: Revision, floor: Revision) -> Resul
         })?)),
     };
     let record = Arc::new(record);
-    Ok(Event::new(
-        crate::commit::event_kind(&record),
-        record,
-        previous,
-    ))
+    Ok(Event::new(crate::commit::event_kind(&record), record, previous))
 }
 
 fn missing(revision: Revision, floor: Revision) -> Error {

@@ -41,11 +41,7 @@ pub(crate) fn open(path: &Path, options: Options) -> Result<Shared> {
         }
         None => {
             if db.iter().next().is_some() {
-                return Err(Error::corrupt(
-                    "?",
-                    0,
-                    "database has data but no format record",
-                ));
+                return Err(Error::corrupt("?", 0, "database has data but no format record"));
             }
             let mut batch = sled::Batch::default();
             batch.insert(key::META_FORMAT, FORMAT_VERSION.to_be_bytes().to_vec());
@@ -99,10 +95,7 @@ pub(crate) fn open(path: &Path, options: Options) -> Result<Shared> {
         match loaded {
             Ok(rec) if rec.key.as_ref() == name => records.push(Arc::new(rec)),
             Ok(rec) => {
-                damaged.insert(
-                    name.clone(),
-                    format!("revision {rev} holds key {}", rec.key),
-                );
+                damaged.insert(name.clone(), format!("revision {rev} holds key {}", rec.key));
             }
             Err(e) => {
                 tracing::error!(key = %name, revision = rev, error = %e, "damaged current record");

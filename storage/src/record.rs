@@ -80,10 +80,7 @@ impl Record {
 
     /// The name part of the key (after the first `/`), or the whole key.
     pub fn name(&self) -> &str {
-        self.key
-            .split_once('/')
-            .map(|(_, n)| n)
-            .unwrap_or(&self.key)
+        self.key.split_once('/').map(|(_, n)| n).unwrap_or(&self.key)
     }
 
     /// The value of one label, if set.
@@ -156,9 +153,7 @@ pub(crate) fn decode(revision: Revision, raw: &[u8]) -> Result<Record> {
     let actual_crc = crc32fast::hash(&raw[4..]);
     if stored_crc != actual_crc {
         // The key is still worth naming when the header happens to decode.
-        let key = decode_header(raw)
-            .map(|h| h.key)
-            .unwrap_or_else(|_| "?".into());
+        let key = decode_header(raw).map(|h| h.key).unwrap_or_else(|_| "?".into());
         return Err(Error::corrupt(
             key,
             revision,
@@ -209,8 +204,7 @@ fn decode_header(raw: &[u8]) -> std::result::Result<Header, String> {
         .filter(|end| *end <= raw.len())
         .ok_or_else(|| format!("header length {header_len} runs past the record"))?;
     let (header, used): (Header, usize) =
-        bincode::decode_from_slice(&raw[8..end], bincode_config())
-            .map_err(|e| format!("bad header: {e}"))?;
+        bincode::decode_from_slice(&raw[8..end], bincode_config()).map_err(|e| format!("bad header: {e}"))?;
     if used != header_len {
         return Err(format!("header used {used} of {header_len} bytes"));
     }

@@ -47,8 +47,7 @@ impl Shared {
         floor: Revision,
     ) -> Self {
         let revision = state.revision;
-        let snapshots =
-            SnapshotRegistry::new(options.max_list_snapshots, options.list_snapshot_ttl);
+        let snapshots = SnapshotRegistry::new(options.max_list_snapshots, options.list_snapshot_ttl);
         Shared {
             db,
             durability,
@@ -71,10 +70,7 @@ impl Shared {
 
     /// The newest committed revision.
     pub(crate) fn revision(&self) -> Revision {
-        self.state
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .revision
+        self.state.read().unwrap_or_else(|p| p.into_inner()).revision
     }
 
     /// The compaction floor.

@@ -140,10 +140,7 @@ impl SnapshotRegistry {
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         kept.retain(|(at, _)| now.duration_since(*at) < self.ttl);
-        if let Some(entry) = kept
-            .iter_mut()
-            .find(|(_, s)| s.revision == snapshot.revision)
-        {
+        if let Some(entry) = kept.iter_mut().find(|(_, s)| s.revision == snapshot.revision) {
             entry.0 = now;
             return;
         }

@@ -68,17 +68,17 @@ impl fmt::Display for Problem {
                 write!(f, "damaged record: key {key} revision {revision}: {detail}")
             }
             Problem::MissingRecord { key, revision } => {
-                write!(f, "missing log record: key {key} revision {revision} is in history but not in the log")
+                write!(
+                    f,
+                    "missing log record: key {key} revision {revision} is in history but not in the log"
+                )
             }
             Problem::BadIndexEntry {
                 key,
                 revision,
                 detail,
             } => {
-                write!(
-                    f,
-                    "bad history entry: key {key} revision {revision}: {detail}"
-                )
+                write!(f, "bad history entry: key {key} revision {revision}: {detail}")
             }
             Problem::MissingRevision { revision } => {
                 write!(f, "missing revision {revision} in the change log")
@@ -215,8 +215,7 @@ pub(crate) fn verify(db: &sled::Db) -> Result<VerifyReport> {
         let name = key::parse_current(&raw_key).unwrap_or("?").to_string();
         let rev = crate::revision::from_be(&value).unwrap_or(0);
         match newest.get(&name) {
-            Some((h_rev, op))
-                if *h_rev == rev && Operation::from_code(*op) == Some(Operation::Put) => {}
+            Some((h_rev, op)) if *h_rev == rev && Operation::from_code(*op) == Some(Operation::Put) => {}
             Some((h_rev, _)) => report.problems.push(Problem::BadCurrentPointer {
                 key: name.clone(),
                 detail: format!("points at revision {rev}, newest history entry is {h_rev}"),

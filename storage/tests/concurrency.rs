@@ -89,18 +89,12 @@ async fn preconditions_fail_with_precise_errors() {
         .unwrap();
     assert_eq!(created.record.label("app"), Some("web"));
     assert!(matches!(
-        store
-            .commit(Write::create("ns/a", value("ns/a", &[])))
-            .await,
+        store.commit(Write::create("ns/a", value("ns/a", &[]))).await,
         Err(Error::AlreadyExists { current: 1, .. })
     ));
     assert!(matches!(
         store
-            .commit(Write::update(
-                "ns/a",
-                value("ns/a", &[]),
-                Expect::Revision(7)
-            ))
+            .commit(Write::update("ns/a", value("ns/a", &[]), Expect::Revision(7)))
             .await,
         Err(Error::Conflict {
             expected: 7,

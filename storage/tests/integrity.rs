@@ -155,10 +155,7 @@ fn an_interrupted_compaction_resumes_on_open() {
     assert_eq!(history, [10]);
     assert!(store.history("ns/gone").unwrap().is_empty());
     let report = store.verify().unwrap();
-    assert!(
-        report.is_healthy() && !report.compaction_pending,
-        "{report:?}"
-    );
+    assert!(report.is_healthy() && !report.compaction_pending, "{report:?}");
     assert_eq!(
         values(&list(&store, "ns/", None, 0, ReadAt::Exact(12), None).unwrap()),
         ["ns/a@10"]
@@ -192,10 +189,7 @@ fn compaction_in_small_batches_reports_progress_and_keeps_writes_flowing() {
     assert!(store.verify().unwrap().is_healthy());
     // Compacting to an older floor is a no-op; to the future an error.
     assert_eq!(store.compact(50).unwrap().removed, 0);
-    assert!(matches!(
-        store.compact(500),
-        Err(Error::FutureRevision { .. })
-    ));
+    assert!(matches!(store.compact(500), Err(Error::FutureRevision { .. })));
 }
 
 #[test]

@@ -45,19 +45,18 @@ const fn exact(r: u64) -> ReadAt {
 }
 
 fn cases() -> Vec<Case> {
-    let c =
-        |name, prefix, start, limit, at, filter, items, revision, continue_from, remaining| Case {
-            name,
-            prefix,
-            start,
-            limit,
-            at,
-            filter,
-            items,
-            revision,
-            continue_from,
-            remaining,
-        };
+    let c = |name, prefix, start, limit, at, filter, items, revision, continue_from, remaining| Case {
+        name,
+        prefix,
+        start,
+        limit,
+        at,
+        filter,
+        items,
+        revision,
+        continue_from,
+        remaining,
+    };
     vec![
         c(
             "#5 ns first",
@@ -368,12 +367,7 @@ fn cases() -> Vec<Case> {
             4,
             exact(4),
             None,
-            &[
-                "first/bar@1",
-                "second/bar@2",
-                "second/foo@3",
-                "third/barfoo@4",
-            ],
+            &["first/bar@1", "second/bar@2", "second/foo@3", "third/barfoo@4"],
             4,
             None,
             0,
@@ -397,12 +391,7 @@ fn cases() -> Vec<Case> {
             4,
             exact(7),
             None,
-            &[
-                "first/bar@7",
-                "second/bar@2",
-                "second/baz@6",
-                "second/foo@3",
-            ],
+            &["first/bar@7", "second/bar@2", "second/baz@6", "second/foo@3"],
             7,
             Some("second/foo\0"),
             2,
@@ -438,12 +427,7 @@ fn cases() -> Vec<Case> {
             0,
             LATEST,
             None,
-            &[
-                "second/bar@2",
-                "second/foo@3",
-                "third/barfoo@4",
-                "third/foo@5",
-            ],
+            &["second/bar@2", "second/foo@3", "third/barfoo@4", "third/foo@5"],
             10,
             None,
             0,
@@ -479,15 +463,8 @@ fn cases() -> Vec<Case> {
 fn lists_match_the_spec_cases() {
     let (_dir, store) = fixture();
     for case in cases() {
-        let page = list(
-            &store,
-            case.prefix,
-            case.start,
-            case.limit,
-            case.at,
-            case.filter,
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let page = list(&store, case.prefix, case.start, case.limit, case.at, case.filter)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         assert_eq!(values(&page), case.items, "{}: items", case.name);
         assert_eq!(page.revision, case.revision, "{}: revision", case.name);
         assert_eq!(
@@ -510,18 +487,12 @@ fn history_and_memory_agree_at_every_revision() {
         let store = Store::open(dir.path(), Options::default()).unwrap();
         for key in ["b/1", "a/1", "b/2", "c/1"] {
             create(&store, key);
-            seen.push(values(
-                &list(&store, "", None, 0, ReadAt::Latest, None).unwrap(),
-            ));
+            seen.push(values(&list(&store, "", None, 0, ReadAt::Latest, None).unwrap()));
         }
         update(&store, "a/1");
-        seen.push(values(
-            &list(&store, "", None, 0, ReadAt::Latest, None).unwrap(),
-        ));
+        seen.push(values(&list(&store, "", None, 0, ReadAt::Latest, None).unwrap()));
         delete(&store, "b/2");
-        seen.push(values(
-            &list(&store, "", None, 0, ReadAt::Latest, None).unwrap(),
-        ));
+        seen.push(values(&list(&store, "", None, 0, ReadAt::Latest, None).unwrap()));
     }
     let store = Store::open(dir.path(), Options::default()).unwrap();
     for (i, want) in seen.iter().enumerate() {
@@ -646,10 +617,7 @@ fn paging_keeps_its_snapshot_while_writes_continue() {
         }
     }
     assert_eq!(pages, 4);
-    assert_eq!(
-        got,
-        ["ns/test-1@1", "ns/test-2@2", "ns/test-3@3", "ns/test-4@4"]
-    );
+    assert_eq!(got, ["ns/test-1@1", "ns/test-2@2", "ns/test-3@3", "ns/test-4@4"]);
 }
 
 #[test]

@@ -154,10 +154,7 @@ async fn a_watcher_that_stops_reading_is_closed_with_its_own_error() {
     create(&store, "ns/a");
     assert_eq!(next_n(&mut reader, 1).await[0].2, 1);
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(matches!(
-        stalled.next().await,
-        Err(Error::WatcherStalled { .. })
-    ));
+    assert!(matches!(stalled.next().await, Err(Error::WatcherStalled { .. })));
     // A watcher idle with nothing pending is not stalled.
     tokio::time::sleep(Duration::from_millis(400)).await;
     create(&store, "ns/b");

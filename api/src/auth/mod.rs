@@ -170,12 +170,9 @@ pub fn is_public_path(path: &str) -> bool {
     if path == "/version" || path == "/version/" {
         return true;
     }
-    ["/healthz", "/livez", "/readyz"].iter().any(|p| {
-        path == *p
-            || path
-                .strip_prefix(p)
-                .is_some_and(|rest| rest.starts_with('/'))
-    })
+    ["/healthz", "/livez", "/readyz"]
+        .iter()
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
 }
 
 /// The axum middleware: authenticates the request, inserts its [`UserInfo`] into the extensions and
@@ -241,10 +238,7 @@ mod tests {
         assert_eq!(bearer_token(&headers("BEARER abc extra")), Some("abc"));
         assert_eq!(bearer_token(&headers("Bearer  abc")), None);
         assert_eq!(bearer_token(&headers("Bearer")), None);
-        assert_eq!(
-            bearer_token(&headers("Basic YWxhZGRpbjpvcGVuc2VzYW1l")),
-            None
-        );
+        assert_eq!(bearer_token(&headers("Basic YWxhZGRpbjpvcGVuc2VzYW1l")), None);
         assert_eq!(bearer_token(&HeaderMap::new()), None);
     }
 
@@ -265,14 +259,8 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert_eq!(
-            a.authenticate(&headers("Bearer nope")),
-            AuthOutcome::InvalidToken
-        );
-        assert_eq!(
-            a.authenticate(&HeaderMap::new()),
-            AuthOutcome::NoCredentials
-        );
+        assert_eq!(a.authenticate(&headers("Bearer nope")), AuthOutcome::InvalidToken);
+        assert_eq!(a.authenticate(&HeaderMap::new()), AuthOutcome::NoCredentials);
     }
 
     #[test]
@@ -287,14 +275,7 @@ mod tests {
         ] {
             assert!(is_public_path(p), "{p}");
         }
-        for p in [
-            "/healthzx",
-            "/api",
-            "/api/v1",
-            "/versions",
-            "/",
-            "/openapi/v3",
-        ] {
+        for p in ["/healthzx", "/api", "/api/v1", "/versions", "/", "/openapi/v3"] {
             assert!(!is_public_path(p), "{p}");
         }
     }
@@ -306,9 +287,7 @@ mod tests {
         }
         let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
         let status = resp.status();
-        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
         (status, String::from_utf8(body.to_vec()).unwrap())
     }
 
@@ -318,11 +297,7 @@ mod tests {
             .route(
                 "/api",
                 get(|req: Request| async move {
-                    let user = req
-                        .extensions()
-                        .get::<UserInfo>()
-                        .cloned()
-                        .unwrap_or_default();
+                    let user = req.extensions().get::<UserInfo>().cloned().unwrap_or_default();
                     let had_auth = req.headers().contains_key(header::AUTHORIZATION);
                     format!("{} {}", user.name, had_auth)
                 }),

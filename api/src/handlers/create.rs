@@ -74,7 +74,9 @@ async fn serve(
     let rv = std::mem::take(&mut obj.metadata.resource_version);
     if let Ok(n) = rv.parse::<u64>() {
         if n != 0 {
-            return Err(Status::bad_request("resourceVersion should not be set on objects to be created"));
+            return Err(Status::bad_request(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
     }
 
@@ -102,12 +104,26 @@ async fn serve(
             }
             warnings.extend(endpoints_warnings(&obj));
             let bytes = crate::types::endpoints::encode(&obj);
-            return Ok(object_response(StatusCode::CREATED, &bytes.into(), negotiated, pretty));
+            return Ok(object_response(
+                StatusCode::CREATED,
+                &bytes.into(),
+                negotiated,
+                pretty,
+            ));
         }
-        match state.store.commit(Write::create(key.clone(), storage_value(&obj))).await {
+        match state
+            .store
+            .commit(Write::create(key.clone(), storage_value(&obj)))
+            .await
+        {
             Ok(committed) => {
                 warnings.extend(endpoints_warnings(&obj));
-                return Ok(object_response(StatusCode::CREATED, &committed.record.value, negotiated, pretty));
+                return Ok(object_response(
+                    StatusCode::CREATED,
+                    &committed.record.value,
+                    negotiated,
+                    pretty,
+                ));
             }
             Err(StoreError::AlreadyExists { .. }) if generated => continue,
             Err(StoreError::AlreadyExists { .. }) => {

@@ -76,15 +76,31 @@ pub async fn delete_options(query: &Query, headers: &HeaderMap, body: Body) -> R
         DeleteOptions::from_query(query)?
     } else {
         let json: serde_json::Value = match body_format(headers)? {
-            BodyFormat::Json => serde_json::from_slice(&bytes).map_err(|e| Status::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?,
-            BodyFormat::Yaml => serde_yaml_ng::from_slice(&bytes).map_err(|e| Status::bad_request(format!("error converting YAML to JSON: {e}")))?,
+            BodyFormat::Json => serde_json::from_slice(&bytes).map_err(|e| {
+                Status::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+            })?,
+            BodyFormat::Yaml => serde_yaml_ng::from_slice(&bytes)
+                .map_err(|e| Status::bad_request(format!("error converting YAML to JSON: {e}")))?,
         };
-        let wire: WireDeleteOptions = serde_json::from_value(json).map_err(|e| Status::bad_request(format!("unable to decode DeleteOptions: {e}")))?;
-        if let Some(kind) = wire.kind.as_deref().filter(|k| !k.is_empty() && *k != "DeleteOptions") {
-            return Err(Status::bad_request(format!("DeleteOptions expected, got kind {kind:?}")));
+        let wire: WireDeleteOptions = serde_json::from_value(json)
+            .map_err(|e| Status::bad_request(format!("unable to decode DeleteOptions: {e}")))?;
+        if let Some(kind) = wire
+            .kind
+            .as_deref()
+            .filter(|k| !k.is_empty() && *k != "DeleteOptions")
+        {
+            return Err(Status::bad_request(format!(
+                "DeleteOptions expected, got kind {kind:?}"
+            )));
         }
-        if let Some(v) = wire.api_version.as_deref().filter(|v| !v.is_empty() && *v != "v1" && *v != "meta.k8s.io/v1") {
-            return Err(Status::bad_request(format!("DeleteOptions in version {v:?} cannot be handled")));
+        if let Some(v) = wire
+            .api_version
+            .as_deref()
+            .filter(|v| !v.is_empty() && *v != "v1" && *v != "meta.k8s.io/v1")
+        {
+            return Err(Status::bad_request(format!(
+                "DeleteOptions in version {v:?} cannot be handled"
+            )));
         }
         DeleteOptions {
             grace_period_seconds: wire.grace_period_seconds,
@@ -103,7 +119,9 @@ pub async fn delete_options(query: &Query, headers: &HeaderMap, body: Body) -> R
 
 /// Checks DeleteOptions preconditions against the current record (409 texts of §14).
 fn check_preconditions(options: &DeleteOptions, name: &str, record: &Record) -> Result<(), Status> {
-    let Some(pre) = &options.preconditions else { return Ok(()) };
+    let Some(pre) = &options.preconditions else {
+        return Ok(());
+    };
     if let Some(uid) = pre.uid.as_deref() {
         if uid != record.uid.as_ref() {
             return Err(Status::conflict_on(
@@ -167,15 +185,32 @@ pub async fn delete_one(
             } else if obj.metadata.deletion_grace_period_seconds.is_none() {
                 obj.metadata.deletion_grace_period_seconds = Some(0);
             }
-            obj.metadata.finalizers.retain(|f| !GC_FINALIZERS.contains(&f.as_str()));
+            obj.metadata
+                .finalizers
+                .retain(|f| !GC_FINALIZERS.contains(&f.as_str()));
             let encoded = encode(&obj);
             if options.is_dry_run() || encoded == record.value.as_ref() {
-                let body = if options.is_dry_run() { encoded.into() } else { record.value.clone() };
+                let body = if options.is_dry_run() {
+                    encoded.into()
+                } else {
+                    record.value.clone()
+                };
                 return Ok(object_response(StatusCode::OK, &body, negotiated, pretty));
             }
-            let write = Write::update(key.clone(), storage_value(&obj), Expect::Revision(record.mod_revision));
+            let write = Write::update(
+                key.clone(),
+                storage_value(&obj),
+                Expect::Revision(record.mod_revision),
+            );
             match state.store.commit(write).await {
-                Ok(done) => return Ok(object_response(StatusCode::OK, &done.record.value, negotiated, pretty)),
+                Ok(done) => {
+                    return Ok(object_response(
+                        StatusCode::OK,
+                        &done.record.value,
+                        negotiated,
+                        pretty,
+                    ))
+                }
                 Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => continue,
                 Err(e) => return Err(write_error(e, name)),
             }

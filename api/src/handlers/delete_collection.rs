@@ -54,7 +54,11 @@ async fn serve(
     let prefix = super::list::scan_prefix(&scope, &list_options);
     let limit = usize::try_from(list_options.limit.max(0)).unwrap_or(usize::MAX);
     let start = match list_options.continue_token.as_deref() {
-        Some(token) => Some(continue_token::decode(token, &prefix).map_err(|e| e.to_status())?.start_key),
+        Some(token) => Some(
+            continue_token::decode(token, &prefix)
+                .map_err(|e| e.to_status())?
+                .start_key,
+        ),
         None => None,
     };
     let request = ListRequest {
@@ -69,7 +73,16 @@ async fn serve(
         .map_err(|e| read_error(e, ""))?;
 
     for record in &page.items {
-        match delete_one(state, namespace, record.name(), &delete_options, negotiated, false).await {
+        match delete_one(
+            state,
+            namespace,
+            record.name(),
+            &delete_options,
+            negotiated,
+            false,
+        )
+        .await
+        {
             Ok(_) => {}
             Err(status) if status.code == 404 => {}
             Err(status) => return Err(status),

@@ -5,7 +5,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use epstore_storage::ReadAt;
 
-use super::{object_key, object_response, read_error, validate_path_name, wants_pretty, SharedState, FRESHNESS_WAIT, RESOURCE};
+use super::{
+    object_key, object_response, read_error, validate_path_name, wants_pretty, SharedState, FRESHNESS_WAIT,
+    RESOURCE,
+};
 use crate::negotiate;
 use crate::options::{GetOptions, GetRead, Query};
 use crate::status::Status;

@@ -48,7 +48,11 @@ pub async fn namespaced(
 }
 
 /// `GET /api/v1/endpoints`.
-pub async fn all_namespaces(State(state): State<SharedState>, RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+pub async fn all_namespaces(
+    State(state): State<SharedState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let scope = Scope {
         namespace: None,
         name: None,
@@ -64,22 +68,33 @@ fn early_pretty(query: &Query, headers: &HeaderMap) -> bool {
 }
 
 /// Decodes, validates and dispatches a LIST or WATCH (the check order of `ListResource`).
-pub async fn list_or_watch(state: SharedState, scope: Scope, raw: Option<String>, headers: HeaderMap) -> Response {
+pub async fn list_or_watch(
+    state: SharedState,
+    scope: Scope,
+    raw: Option<String>,
+    headers: HeaderMap,
+) -> Response {
     let query = Query::parse(raw.as_deref());
     let pretty = early_pretty(&query, &headers);
     match prepare(&scope, &query, &headers) {
         Ok((options, negotiated, true)) => super::watch::serve(state, scope, options, negotiated).await,
-        Ok((options, negotiated, false)) => match serve(&state, &scope, &options, &query, &headers, negotiated).await {
-            Ok(resp) => resp,
-            Err(status) => status.to_response(pretty),
-        },
+        Ok((options, negotiated, false)) => {
+            match serve(&state, &scope, &options, &query, &headers, negotiated).await {
+                Ok(resp) => resp,
+                Err(status) => status.to_response(pretty),
+            }
+        }
         Err(status) => status.to_response(pretty),
     }
 }
 
 /// Steps 2–7: decode, default, validate, negotiate, convert the field selector, apply a path name.
 /// Returns the options, the negotiated form, and whether this is a watch.
-fn prepare(scope: &Scope, query: &Query, headers: &HeaderMap) -> Result<(ListOptions, Negotiated, bool), Status> {
+fn prepare(
+    scope: &Scope,
+    query: &Query,
+    headers: &HeaderMap,
+) -> Result<(ListOptions, Negotiated, bool), Status> {
     let mut options = ListOptions::from_query(query)?;
     let watch = options.watch || scope.forced_watch;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
@@ -109,7 +124,8 @@ pub fn scan_prefix(scope: &Scope, options: &ListOptions) -> String {
 
 /// Whether a record passes the request's label and field selectors.
 pub fn matches(options: &ListOptions, record: &Record) -> bool {
-    options.label_selector.matches(&record.labels) && options.field_selector.matches(record.namespace(), record.name())
+    options.label_selector.matches(&record.labels)
+        && options.field_selector.matches(record.namespace(), record.name())
 }
 
 async fn serve(
@@ -206,7 +222,8 @@ fn list_meta(page: &ListPage, prefix: &str, options: &ListOptions) -> Result<Lis
     };
     if let Some(next) = &page.continue_from {
         let rv = i64::try_from(page.revision).map_err(|_| Status::internal("revision out of range"))?;
-        meta.continue_token = continue_token::encode_key(next, prefix, rv).map_err(|e| Status::internal(&e.to_string()))?;
+        meta.continue_token =
+            continue_token::encode_key(next, prefix, rv).map_err(|e| Status::internal(&e.to_string()))?;
         if !options.has_selector() {
             meta.remaining_item_count = i64::try_from(page.remaining).ok();
         }
@@ -251,14 +268,19 @@ fn list_response(page: ListPage, metadata: ListMeta, negotiated: Negotiated, pre
             for item in &page.items {
                 match serde_json::from_slice::<Value>(&item.value) {
                     Ok(v) => objects.push(v),
-                    Err(e) => return Status::internal(&format!("stored object is not JSON: {e}")).into_response(),
+                    Err(e) => {
+                        return Status::internal(&format!("stored object is not JSON: {e}")).into_response()
+                    }
                 }
             }
             let rendered = if negotiated.format == Format::Table {
                 let rows = objects.iter().map(|o| crate::table::row(o, now)).collect();
                 crate::table::table(meta_value, rows, true)
             } else {
-                let items: Vec<Value> = objects.iter().map(crate::table::partial_object_metadata).collect();
+                let items: Vec<Value> = objects
+                    .iter()
+                    .map(crate::table::partial_object_metadata)
+                    .collect();
                 serde_json::json!({
                     "kind": "PartialObjectMetadataList",
                     "apiVersion": "meta.k8s.io/v1",

@@ -82,7 +82,9 @@ pub fn validate_path_name(name: &str) -> Result<(), Status> {
 pub fn read_error(err: StoreError, name: &str) -> Status {
     match err {
         StoreError::Compacted { .. } => Status::list_too_old(),
-        StoreError::FutureRevision { requested, current } => Status::too_large_resource_version(requested, current),
+        StoreError::FutureRevision { requested, current } => {
+            Status::too_large_resource_version(requested, current)
+        }
         StoreError::NotFound { .. } => Status::not_found(RESOURCE, name),
         other => internal(other),
     }
@@ -141,10 +143,15 @@ pub fn object_response(code: StatusCode, stored: &Bytes, negotiated: Negotiated,
         Format::Table | Format::Metadata => {
             let object: Value = match serde_json::from_slice(stored) {
                 Ok(v) => v,
-                Err(e) => return Status::internal(&format!("stored object is not JSON: {e}")).into_response(),
+                Err(e) => {
+                    return Status::internal(&format!("stored object is not JSON: {e}")).into_response()
+                }
             };
             let rendered = if negotiated.format == Format::Table {
-                let rv = object.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+                let rv = object
+                    .pointer("/metadata/resourceVersion")
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let meta = serde_json::json!({ "resourceVersion": rv });
                 crate::table::table(meta, vec![crate::table::row(&object, chrono::Utc::now())], true)
             } else {

@@ -12,7 +12,9 @@ use axum::response::Response;
 use bytes::Bytes;
 use epstore_storage::{Change, Error as StoreError, Expect, ReadAt, Record, Write};
 
-use super::write::{body_format, decode_record, read_body, storage_value, write_error, Warnings, OPTIMISTIC_LOCK_MESSAGE};
+use super::write::{
+    body_format, decode_record, read_body, storage_value, write_error, Warnings, OPTIMISTIC_LOCK_MESSAGE,
+};
 use super::{object_key, object_response, validate_path_name, wants_pretty, SharedState, RESOURCE};
 use crate::decode::decode_body;
 use crate::defaults::{fill_object_meta_system_fields, new_uid, prepare_for_update, reconcile_namespace};
@@ -168,7 +170,11 @@ pub async fn commit_update(
                     body: encode(&new).into(),
                 });
             }
-            match state.store.commit(Write::create(key.clone(), storage_value(&new))).await {
+            match state
+                .store
+                .commit(Write::create(key.clone(), storage_value(&new)))
+                .await
+            {
                 Ok(done) => {
                     return Ok(Outcome {
                         code: StatusCode::CREATED,
@@ -201,8 +207,12 @@ pub async fn commit_update(
                 };
                 match state.store.commit(write).await {
                     Ok(_) => {}
-                    Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) if !proposal.pinned => continue,
-                    Err(StoreError::Conflict { .. }) => return Err(Status::conflict(name, OPTIMISTIC_LOCK_MESSAGE)),
+                    Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) if !proposal.pinned => {
+                        continue
+                    }
+                    Err(StoreError::Conflict { .. }) => {
+                        return Err(Status::conflict(name, OPTIMISTIC_LOCK_MESSAGE))
+                    }
                     Err(e) => return Err(write_error(e, name)),
                 }
             }
@@ -215,10 +225,18 @@ pub async fn commit_update(
         if encoded == record.value.as_ref() || dry_run {
             return Ok(Outcome {
                 code: StatusCode::OK,
-                body: if dry_run { encoded.into() } else { record.value.clone() },
+                body: if dry_run {
+                    encoded.into()
+                } else {
+                    record.value.clone()
+                },
             });
         }
-        let write = Write::update(key.clone(), storage_value(&new), Expect::Revision(record.mod_revision));
+        let write = Write::update(
+            key.clone(),
+            storage_value(&new),
+            Expect::Revision(record.mod_revision),
+        );
         match state.store.commit(write).await {
             Ok(done) => {
                 return Ok(Outcome {

@@ -65,7 +65,11 @@ pub async fn forced_named(
 }
 
 /// `GET /api/v1/watch/endpoints`.
-pub async fn forced_all(State(state): State<SharedState>, RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+pub async fn forced_all(
+    State(state): State<SharedState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let scope = Scope {
         namespace: None,
         name: None,
@@ -75,7 +79,12 @@ pub async fn forced_all(State(state): State<SharedState>, RawQuery(raw): RawQuer
 }
 
 /// Starts the watch stream: `200 application/json`, chunked, one event per line.
-pub async fn serve(state: SharedState, scope: Scope, options: ListOptions, negotiated: Negotiated) -> Response {
+pub async fn serve(
+    state: SharedState,
+    scope: Scope,
+    options: ListOptions,
+    negotiated: Negotiated,
+) -> Response {
     let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_EVENTS);
     let timeout = watch_timeout(&state, &options);
     tokio::spawn(async move {
@@ -158,7 +167,8 @@ impl Producer {
         // Where the stream starts, after the initial events if any.
         let start: Revision = if plan.initial_events {
             if let WatchStart::Revision(rv) = plan.start {
-                if rv > store.revision() && store.wait_for_revision(rv, super::FRESHNESS_WAIT).await.is_err() {
+                if rv > store.revision() && store.wait_for_revision(rv, super::FRESHNESS_WAIT).await.is_err()
+                {
                     return self
                         .send_error(Status::too_large_resource_version(rv, store.revision()))
                         .await;
@@ -180,7 +190,8 @@ impl Producer {
                 self.send(frame).await?;
             }
             if plan.initial_events_end_bookmark {
-                self.send(Bytes::from(bookmark_event(page.revision, true))).await?;
+                self.send(Bytes::from(bookmark_event(page.revision, true)))
+                    .await?;
             }
             page.revision
         } else {
@@ -193,7 +204,9 @@ impl Producer {
         let mut watcher = match store.watch(&self.prefix, Some(start)) {
             Ok(w) => w,
             Err(StoreError::Compacted { requested, floor }) => {
-                return self.send_error(Status::too_old_resource_version(requested, floor)).await;
+                return self
+                    .send_error(Status::too_old_resource_version(requested, floor))
+                    .await;
             }
             Err(e) => return self.send_error(super::internal(e)).await,
         };
@@ -274,7 +287,9 @@ impl Producer {
         };
         let natural = matches!(
             (event.kind, event_type),
-            (EventKind::Added, EventType::Added) | (EventKind::Modified, EventType::Modified) | (EventKind::Deleted, EventType::Deleted)
+            (EventKind::Added, EventType::Added)
+                | (EventKind::Modified, EventType::Modified)
+                | (EventKind::Deleted, EventType::Deleted)
         );
         if natural && self.format == Format::Json {
             return Some(event.frame(FRAME_JSON, |_| Bytes::from(encode_event(event_type, &object))));
@@ -289,7 +304,10 @@ impl Producer {
             Format::Table | Format::Metadata => {
                 let value: Value = serde_json::from_slice(object).unwrap_or(Value::Null);
                 let rendered = if self.format == Format::Table {
-                    let rv = value.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+                    let rv = value
+                        .pointer("/metadata/resourceVersion")
+                        .cloned()
+                        .unwrap_or(Value::Null);
                     let headers = !self.table_headers_sent;
                     self.table_headers_sent = true;
                     crate::table::table(

@@ -24,10 +24,12 @@ pub async fn read_body(body: Body) -> Result<Vec<u8>, Status> {
     let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
     match limited.collect().await {
         Ok(collected) => Ok(collected.to_bytes().to_vec()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(Status::request_entity_too_large(&format!("limit is {MAX_BODY_BYTES}")))
-        }
-        Err(e) => Err(Status::bad_request(format!("unable to read the request body: {e}"))),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Status::request_entity_too_large(
+            &format!("limit is {MAX_BODY_BYTES}"),
+        )),
+        Err(e) => Err(Status::bad_request(format!(
+            "unable to read the request body: {e}"
+        ))),
     }
 }
 
@@ -70,7 +72,9 @@ impl Warnings {
     pub fn apply(&self, response: &mut Response) {
         for text in &self.0 {
             if let Some(value) = warning_header_value(text).and_then(|v| HeaderValue::from_str(&v).ok()) {
-                response.headers_mut().append(HeaderName::from_static("warning"), value);
+                response
+                    .headers_mut()
+                    .append(HeaderName::from_static("warning"), value);
             }
         }
     }
@@ -94,8 +98,12 @@ pub fn storage_value(obj: &Endpoints) -> Value {
 
 /// The object in a stored record (its bytes are always our own encoding).
 pub fn decode_record(record: &Record) -> Result<Endpoints, Status> {
-    crate::decode::decode_stored(&record.value)
-        .map_err(|e| Status::internal(&format!("stored object {} is unreadable: {}", record.key, e.message)))
+    crate::decode::decode_stored(&record.value).map_err(|e| {
+        Status::internal(&format!(
+            "stored object {} is unreadable: {}",
+            record.key, e.message
+        ))
+    })
 }
 
 /// Maps a storage failure of a write to its Status.

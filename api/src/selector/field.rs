@@ -297,14 +297,8 @@ mod tests {
                 "metadata.name=a,zzz",
                 "invalid selector: 'metadata.name=a,zzz'; can't understand 'zzz'",
             ),
-            (
-                "a=b\\x",
-                "invalid field selector: invalid escape sequence: \\x",
-            ),
-            (
-                "a=b\\",
-                "invalid field selector: invalid escape sequence: \\",
-            ),
+            ("a=b\\x", "invalid field selector: invalid escape sequence: \\x"),
+            ("a=b\\", "invalid field selector: invalid escape sequence: \\"),
             (
                 "a=b=c",
                 "invalid field selector: unescaped character in value: 61",
@@ -368,9 +362,7 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(
-                Selector::parse_for_endpoints(input)
-                    .unwrap_err()
-                    .to_string(),
+                Selector::parse_for_endpoints(input).unwrap_err().to_string(),
                 *want,
                 "selector {input:?}"
             );
@@ -418,21 +410,12 @@ mod tests {
             ("metadata.name!=bar", "first", "bar", false),
             ("metadata.name!=bar", "first", "baz", true),
             ("metadata.namespace=ns,metadata.name=bar", "ns", "bar", true),
-            (
-                "metadata.namespace=ns,metadata.name=bar",
-                "other",
-                "bar",
-                false,
-            ),
+            ("metadata.namespace=ns,metadata.name=bar", "other", "bar", false),
             ("metadata.namespace!=", "ns", "x", true),
         ];
         for (sel, ns, name, want) in cases {
             let s = Selector::parse_for_endpoints(sel).unwrap();
-            assert_eq!(
-                s.matches(ns, name),
-                *want,
-                "selector {sel:?} on {ns}/{name}"
-            );
+            assert_eq!(s.matches(ns, name), *want, "selector {sel:?} on {ns}/{name}");
         }
     }
 

@@ -76,9 +76,7 @@ impl Requirement {
             Operator::In | Operator::Equals | Operator::DoubleEquals => {
                 lookup(&self.key).is_some_and(|v| self.has_value(v))
             }
-            Operator::NotIn | Operator::NotEquals => {
-                lookup(&self.key).is_none_or(|v| !self.has_value(v))
-            }
+            Operator::NotIn | Operator::NotEquals => lookup(&self.key).is_none_or(|v| !self.has_value(v)),
             Operator::Exists => lookup(&self.key).is_some(),
             Operator::DoesNotExist => lookup(&self.key).is_none(),
             Operator::GreaterThan | Operator::LessThan => {
@@ -177,12 +175,7 @@ impl Selector {
         if self.is_empty() {
             return true;
         }
-        self.matches_with(|key| {
-            labels
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
-        })
+        self.matches_with(|key| labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()))
     }
 
     /// Whether the label pairs yielded by `labels` satisfy every requirement.
@@ -248,8 +241,7 @@ const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 const QUALIFIED_NAME_ERR: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 const LABEL_VALUE_FMT: &str = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
 const LABEL_VALUE_ERR: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT: &str =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const DNS1123_SUBDOMAIN_ERR: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 
 /// `^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`
@@ -619,9 +611,9 @@ impl Parser {
             let (tok, lit) = self.lookahead(Context::Values);
             match tok {
                 Token::Identifier | Token::DoesNotExist => {
-                    let r = self.parse_requirement().map_err(|e| {
-                        SelectorError::new(format!("unable to parse requirement: {e}"))
-                    })?;
+                    let r = self
+                        .parse_requirement()
+                        .map_err(|e| SelectorError::new(format!("unable to parse requirement: {e}")))?;
                     requirements.push(r);
                     let (t, l) = self.consume(Context::Values);
                     match t {
@@ -678,9 +670,7 @@ impl Parser {
             return Err(err.to_string());
         }
         let (t, _) = self.lookahead(Context::Values);
-        if (t == Token::EndOfString || t == Token::Comma)
-            && operator != Some(Operator::DoesNotExist)
-        {
+        if (t == Token::EndOfString || t == Token::Comma) && operator != Some(Operator::DoesNotExist) {
             operator = Some(Operator::Exists);
         }
         Ok((literal, operator))
@@ -696,11 +686,7 @@ impl Parser {
             Token::LessThan => Operator::LessThan,
             Token::NotIn => Operator::NotIn,
             Token::NotEquals => Operator::NotEquals,
-            _ => {
-                return Err(format!(
-                    "found '{lit}', expected: in, notin, =, ==, !=, gt, lt"
-                ))
-            }
+            _ => return Err(format!("found '{lit}', expected: in, notin, =, ==, !=, gt, lt")),
         })
     }
 
@@ -853,10 +839,7 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("", ""),
             ("   ", ""),
-            (
-                "x in (foo,,baz),y,z notin ()",
-                "x in (,baz,foo),y,z notin ()",
-            ),
+            ("x in (foo,,baz),y,z notin ()", "x in (,baz,foo),y,z notin ()"),
             ("b=1,a!=2,!c", "a!=2,b=1,!c"),
             ("a==b", "a==b"),
             ("a=", "a="),

@@ -354,10 +354,7 @@ mod tests {
         let filled = fill_revision_slot(&bytes, offset, 4711);
         ep.metadata.resource_version = "4711".into();
         assert_eq!(filled, encode(&ep));
-        assert_eq!(
-            resource_version_value_range(&filled),
-            Some(offset..offset + 4)
-        );
+        assert_eq!(resource_version_value_range(&filled), Some(offset..offset + 4));
 
         // Also with nothing but a name before it, and a tricky name-like annotation after it.
         let mut ep = Endpoints::default();

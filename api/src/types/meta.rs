@@ -155,11 +155,7 @@ fn time_quote(s: &[u8]) -> String {
             continue;
         }
         // One rune (or one invalid byte) is written as its bytes in \x form.
-        let width = if c < 0x80 {
-            1
-        } else {
-            utf8_rune_width(&s[i..])
-        };
+        let width = if c < 0x80 { 1 } else { utf8_rune_width(&s[i..]) };
         for b in &s[i..i + width] {
             out.push_str(&format!("\\x{b:02x}"));
         }
@@ -200,10 +196,7 @@ fn getnum(s: &[u8], fixed: bool) -> Option<(i64, &[u8])> {
         }
         return Some((i64::from(s[0] - b'0'), &s[1..]));
     }
-    Some((
-        i64::from(s[0] - b'0') * 10 + i64::from(s[1] - b'0'),
-        &s[2..],
-    ))
+    Some((i64::from(s[0] - b'0') * 10 + i64::from(s[1] - b'0'), &s[2..]))
 }
 
 /// Go's `atoi` on the four year bytes: optional sign, then only digits.
@@ -247,8 +240,7 @@ fn parse_go_rfc3339<'a>(avalue: &'a [u8]) -> Result<Time, TimeParseError> {
             time_quote(elem.as_bytes())
         ))
     };
-    let message =
-        |msg: String| TimeParseError(format!("parsing time {}{}", time_quote(avalue), msg));
+    let message = |msg: String| TimeParseError(format!("parsing time {}{}", time_quote(avalue), msg));
     let range = |what: &str| message(format!(": {what} out of range"));
     let skip = |value: &'a [u8], prefix: u8| -> Result<&'a [u8], TimeParseError> {
         if value.first() == Some(&prefix) {
@@ -572,14 +564,9 @@ mod tests {
         let t = Time::parse_rfc3339("2025-01-02T03:04:05Z").unwrap();
         assert_eq!(t.to_rfc3339(), "2025-01-02T03:04:05Z");
         assert_eq!(t.go_string(), "2025-01-02 03:04:05 +0000 UTC");
-        assert_eq!(
-            serde_json::to_string(&t).unwrap(),
-            "\"2025-01-02T03:04:05Z\""
-        );
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2025-01-02T03:04:05Z\"");
         assert_eq!(serde_json::to_string(&Time::zero()).unwrap(), "null");
-        assert!(Time::parse_rfc3339("0001-01-01T00:00:00Z")
-            .unwrap()
-            .is_zero());
+        assert!(Time::parse_rfc3339("0001-01-01T00:00:00Z").unwrap().is_zero());
     }
 
     #[test]
@@ -612,9 +599,7 @@ mod tests {
             ),
             (
                 "2025-01-01T00:00:00",
-                format!(
-                    r#"parsing time "2025-01-01T00:00:00" as {l}: cannot parse "" as "Z07:00""#
-                ),
+                format!(r#"parsing time "2025-01-01T00:00:00" as {l}: cannot parse "" as "Z07:00""#),
             ),
             (
                 "2025-13-01T00:00:00Z",

@@ -12,9 +12,7 @@ pub mod list;
 pub mod meta;
 pub mod watch_event;
 
-pub use endpoints::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ListItem, ObjectReference,
-};
+pub use endpoints::{EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ListItem, ObjectReference};
 pub use list::EndpointsList;
 pub use meta::{ListMeta, ManagedFieldsEntry, ObjectMeta, OwnerReference, Time, TypeMeta};
 

@@ -57,10 +57,9 @@ pub fn bookmark_object(resource_version: u64, initial_events_end: bool) -> Vec<u
     let mut ep = Endpoints::default();
     ep.metadata.resource_version = resource_version.to_string();
     if initial_events_end {
-        ep.metadata.annotations.insert(
-            INITIAL_EVENTS_END_ANNOTATION.to_string(),
-            "true".to_string(),
-        );
+        ep.metadata
+            .annotations
+            .insert(INITIAL_EVENTS_END_ANNOTATION.to_string(), "true".to_string());
     }
     encode(&ep)
 }

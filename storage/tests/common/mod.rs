@@ -1,9 +1,7 @@
 //! Helpers shared by the engine's integration tests.
 #![allow(dead_code)]
 
-use epstore_storage::{
-    Expect, ListPage, ListRequest, Options, ReadAt, Revision, Store, Value, Write,
-};
+use epstore_storage::{Expect, ListPage, ListRequest, Options, ReadAt, Revision, Store, Value, Write};
 
 /// A value whose stored bytes are `<key>@<revision>`, with labels.
 pub fn value(key: &str, labels: &[(&str, &str)]) -> Value {
