@@ -31,11 +31,15 @@ async fn deprecation_warning(response: Response) -> Response {
     response
 }
 
-/// The resource routes: the namespaced collection and item paths, the all-namespaces list and the
-/// legacy `/api/v1/watch/...` paths.
+/// The resource routes: the namespaced collection and item paths, the all-namespaces list, the
+/// legacy `/api/v1/watch/...` paths, and `/metrics`.
 pub fn routes(state: ApiState) -> Router {
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let metrics_route = Router::new()
+        .route("/metrics", get(crate::metrics::handler))
+        .with_state((metrics.clone(), state.store.clone()));
     let state: SharedState = Arc::new(state);
-    Router::new()
+    let resources = Router::new()
         .route(
             "/api/v1/namespaces/{namespace}/endpoints",
             with_405(
@@ -67,5 +71,7 @@ pub fn routes(state: ApiState) -> Router {
         )
         .layer(axum::middleware::map_response(deprecation_warning))
         .layer(axum::extract::DefaultBodyLimit::disable())
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
+        .with_state(state);
+    resources.merge(metrics_route)
 }
