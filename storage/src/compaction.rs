@@ -75,6 +75,7 @@ pub(crate) fn compact(
         shared.durability.sync(&shared.db)?;
         shared.floor.store(floor, Ordering::Release);
         shared.snapshots.drop_below(floor);
+        shared.live_keys.drop_below(floor);
     }
     let mut report = remove_below_floor(shared, progress)?;
     report.previous_floor = previous_floor;

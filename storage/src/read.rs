@@ -111,7 +111,15 @@ pub(crate) fn list(
         }
         Source::History(rev) => {
             let page = if start.starts_with(request.prefix) {
-                history::list_at(&shared.db, request.prefix, start, request.limit, rev, filter)?
+                history::list_at(
+                    &shared.db,
+                    &shared.live_keys,
+                    request.prefix,
+                    start,
+                    request.limit,
+                    rev,
+                    filter,
+                )?
             } else {
                 empty_page(rev)
             };

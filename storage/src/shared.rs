@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) floor: AtomicU64,
     /// Snapshots kept for paged lists.
     pub(crate) snapshots: SnapshotRegistry,
+    /// Live-key indexes of past revisions, for paged lists read from history.
+    pub(crate) live_keys: crate::history::LiveKeysCache,
     /// Set once the store is closed: watchers end.
     pub(crate) closed: AtomicBool,
     /// Serialises compactions.
@@ -48,6 +50,8 @@ impl Shared {
     ) -> Self {
         let revision = state.revision;
         let snapshots = SnapshotRegistry::new(options.max_list_snapshots, options.list_snapshot_ttl);
+        let live_keys =
+            crate::history::LiveKeysCache::new(options.max_list_snapshots, options.list_snapshot_ttl);
         Shared {
             db,
             durability,
@@ -57,6 +61,7 @@ impl Shared {
             head: notify::channel(revision).0,
             floor: AtomicU64::new(floor),
             snapshots,
+            live_keys,
             closed: AtomicBool::new(false),
             compaction_lock: Mutex::new(()),
             metrics: Metrics::default(),
