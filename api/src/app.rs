@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::header::{Entry, WARNING};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::Router;
@@ -24,10 +25,16 @@ fn with_405(router: MethodRouter<SharedState>) -> MethodRouter<SharedState> {
 /// included.
 async fn deprecation_warning(response: Response) -> Response {
     let mut response = response;
-    response.headers_mut().append(
-        HeaderName::from_static("warning"),
-        HeaderValue::from_static(DEPRECATION_WARNING_HEADER),
-    );
+    // It comes first, before the warnings the handler added (write-path §4.4).
+    let handler_warnings: Vec<HeaderValue> = match response.headers_mut().entry(WARNING) {
+        Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
+        Entry::Vacant(_) => Vec::new(),
+    };
+    let headers = response.headers_mut();
+    headers.append(WARNING, HeaderValue::from_static(DEPRECATION_WARNING_HEADER));
+    for value in handler_warnings {
+        headers.append(WARNING, value);
+    }
     response
 }
 
@@ -71,7 +78,10 @@ pub fn routes(state: ApiState) -> Router {
         )
         .layer(axum::middleware::map_response(deprecation_warning))
         .layer(axum::extract::DefaultBodyLimit::disable())
-        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .with_state(state);
     resources.merge(metrics_route)
 }

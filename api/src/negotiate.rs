@@ -137,7 +137,13 @@ pub fn for_object(accept: Option<&str>) -> Result<Negotiated, Status> {
 }
 
 /// Negotiates the form of a watch stream (JSON, Table or metadata events; YAML is not streamable).
+///
+/// `ListResource` negotiates the ordinary output type for every request before it knows it is a
+/// watch, and the watch then negotiates its stream type (read-path §7). So an Accept that nothing
+/// serves (protobuf only) is refused with the object types, and only one that a non-stream type
+/// satisfies but no stream type does (YAML) is refused with the stream types.
 pub fn for_watch(accept: Option<&str>) -> Result<Negotiated, Status> {
+    negotiate(accept, false)?;
     negotiate(accept, true)
 }
 
@@ -201,6 +207,17 @@ mod tests {
             err.message.contains("application/json;stream=watch"),
             "{}",
             err.message
+        );
+        let err = for_watch(Some("application/vnd.kubernetes.protobuf")).unwrap_err();
+        assert_eq!(
+            err.message,
+            "only the following media types are accepted: application/json, application/yaml"
+        );
+        assert_eq!(
+            for_watch(Some("application/yaml, application/json;q=0.5"))
+                .unwrap()
+                .format,
+            Format::Json
         );
         assert_eq!(for_watch(Some(KUBECTL_GET)).unwrap().format, Format::Table);
     }

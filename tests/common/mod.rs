@@ -95,18 +95,25 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         let token_path = dir.path().join("admin-token");
         let ca_path = dir.path().join("ca.crt");
-        let mut server = loop {
+        let mut child = child;
+        let (token, ca) = loop {
             if let (Ok(token), Ok(ca)) = (std::fs::read_to_string(&token_path), std::fs::read(&ca_path)) {
-                break Server {
-                    child,
-                    port,
-                    token: token.trim().to_string(),
-                    tls: connector(&ca),
-                    dir,
-                };
+                break (token, ca);
             }
-            assert!(Instant::now() < deadline, "epstore did not write its credentials");
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("epstore did not write its credentials");
+            }
             std::thread::sleep(Duration::from_millis(50));
+        };
+        // From here on, Drop kills the child if start-up fails.
+        let mut server = Server {
+            child,
+            port,
+            token: token.trim().to_string(),
+            tls: connector(&ca),
+            dir,
         };
         server.wait_ready(deadline);
         server
@@ -117,7 +124,14 @@ impl Server {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("epstore exited during start-up: {status}");
             }
-            let ok = runtime().block_on(async { self.send("GET", "/readyz", &[], None).await.ok() });
+            // Its own thread and runtime, so that start-up works inside a #[tokio::test] too.
+            let ok = std::thread::scope(|scope| {
+                scope
+                    .spawn(|| runtime().block_on(async { self.send("GET", "/readyz", &[], None).await.ok() }))
+                    .join()
+                    .ok()
+                    .flatten()
+            });
             if ok.is_some_and(|r| r.status == 200) {
                 return;
             }
@@ -137,11 +151,19 @@ impl Server {
     }
 
     /// Sends a request with the admin token.
-    pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
         let auth = format!("Bearer {}", self.token);
         let mut all: Vec<(&str, &str)> = vec![("authorization", auth.as_str())];
         all.extend_from_slice(headers);
-        self.send(method, path, &all, body).await.unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        self.send(method, path, &all, body)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     /// Sends a request with exactly the given headers (no token unless given).
@@ -153,7 +175,10 @@ impl Server {
         body: Option<&[u8]>,
     ) -> Result<Reply, String> {
         let mut sender = self.connect().await?;
-        let mut builder = Request::builder().method(method).uri(path).header("host", format!("127.0.0.1:{}", self.port));
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", format!("127.0.0.1:{}", self.port));
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
@@ -163,8 +188,18 @@ impl Server {
         let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes().to_vec();
-        Ok(Reply { status, headers, body })
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes()
+            .to_vec();
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Opens a streaming GET (a watch) and returns a reader of its lines.
@@ -189,7 +224,9 @@ impl Server {
     }
 
     async fn connect(&self) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, String> {
-        let tcp = TcpStream::connect(("127.0.0.1", self.port)).await.map_err(|e| e.to_string())?;
+        let tcp = TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .map_err(|e| e.to_string())?;
         let name = ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
         let tls = self.tls.connect(name, tcp).await.map_err(|e| e.to_string())?;
         let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
@@ -237,7 +274,9 @@ pub struct Stream {
 impl Stream {
     /// The next line (without its newline), or None at the end of the stream. Panics after 20 s.
     pub async fn next_line(&mut self) -> Option<String> {
-        self.next_line_within(Duration::from_secs(20)).await.expect("no watch line within 20 s")
+        self.next_line_within(Duration::from_secs(20))
+            .await
+            .expect("no watch line within 20 s")
     }
 
     /// The next line, or `Err(())` if none arrives within `wait`.
@@ -246,7 +285,9 @@ impl Stream {
         loop {
             if let Some(pos) = self.pending.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = self.pending.drain(..=pos).collect();
-                return Ok(Some(String::from_utf8_lossy(&line[..line.len() - 1]).into_owned()));
+                return Ok(Some(
+                    String::from_utf8_lossy(&line[..line.len() - 1]).into_owned(),
+                ));
             }
             match tokio::time::timeout_at(deadline, self.body.frame()).await {
                 Err(_) => return Err(()),
@@ -285,13 +326,18 @@ fn connector(ca_pem: &[u8]) -> TlsConnector {
 
 /// A small runtime for blocking helpers.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// An Endpoints body with one address and one port.
 pub fn endpoints(name: &str, ip: &str, labels: &[(&str, &str)]) -> Vec<u8> {
-    let labels: serde_json::Map<String, serde_json::Value> =
-        labels.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
+    let labels: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+        .collect();
     let mut metadata = serde_json::json!({ "name": name });
     if !labels.is_empty() {
         metadata["labels"] = serde_json::Value::Object(labels);
@@ -303,4 +349,18 @@ pub fn endpoints(name: &str, ip: &str, labels: &[(&str, &str)]) -> Vec<u8> {
         "subsets": [{"addresses": [{"ip": ip}], "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}],
     }))
     .expect("json")
+}
+
+impl Server {
+    /// Sends `signal` (e.g. `libc::SIGTERM`), waits for the exit, and returns the exit status and the
+    /// data dir (for a restart with [`Server::start_in`], possibly after editing the store offline).
+    pub fn stop_with(mut self, signal: i32) -> (std::process::ExitStatus, tempfile::TempDir) {
+        // SAFETY: sending a signal to our own child process by pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, signal);
+        }
+        let status = self.child.wait().expect("wait");
+        let dir = tempfile::tempdir().expect("tempdir");
+        (status, std::mem::replace(&mut self.dir, dir))
+    }
 }

@@ -77,7 +77,14 @@ pub async fn list_or_watch(
     let query = Query::parse(raw.as_deref());
     let pretty = early_pretty(&query, &headers);
     match prepare(&scope, &query, &headers) {
-        Ok((options, negotiated, true)) => super::watch::serve(state, scope, options, negotiated).await,
+        Ok((options, negotiated, true)) => {
+            // The watch's resourceVersion is parsed before the stream starts: an invalid one is a
+            // plain HTTP error (500 upstream, 400 by decision 2), never an ERROR event in a 200.
+            match options.watch_plan() {
+                Ok(plan) => super::watch::serve(state, scope, options, plan, negotiated).await,
+                Err(status) => status.to_response(pretty),
+            }
+        }
         Ok((options, negotiated, false)) => {
             match serve(&state, &scope, &options, &query, &headers, negotiated).await {
                 Ok(resp) => resp,

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use super::list::{list_or_watch, matches, scan_prefix, Scope};
 use super::SharedState;
 use crate::negotiate::{Format, Negotiated};
-use crate::options::{ListOptions, WatchStart};
+use crate::options::{ListOptions, WatchPlan, WatchStart};
 use crate::status::Status;
 use crate::types::endpoints::resource_version_value_range;
 use crate::types::watch_event::{bookmark_event, encode_event, EventType};
@@ -78,11 +78,13 @@ pub async fn forced_all(
     list_or_watch(state, scope, raw, headers).await
 }
 
-/// Starts the watch stream: `200 application/json`, chunked, one event per line.
+/// Starts the watch stream: `200 application/json`, chunked, one event per line. `plan` comes from
+/// [`ListOptions::watch_plan`], checked before the response starts (its errors are plain HTTP errors).
 pub async fn serve(
     state: SharedState,
     scope: Scope,
     options: ListOptions,
+    plan: WatchPlan,
     negotiated: Negotiated,
 ) -> Response {
     let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_EVENTS);
@@ -92,6 +94,7 @@ pub async fn serve(
             state,
             prefix: scan_prefix(&scope, &options),
             options,
+            plan,
             format: negotiated.format,
             tx,
             table_headers_sent: false,
@@ -134,6 +137,7 @@ struct Producer {
     state: SharedState,
     prefix: String,
     options: ListOptions,
+    plan: WatchPlan,
     format: Format,
     tx: mpsc::Sender<Bytes>,
     table_headers_sent: bool,
@@ -159,10 +163,7 @@ impl Producer {
 
     async fn stream(&mut self, deadline: Instant) -> Result<(), Stop> {
         let store = self.state.store.clone();
-        let plan = match self.options.watch_plan() {
-            Ok(plan) => plan,
-            Err(status) => return self.send_error(status).await,
-        };
+        let plan = self.plan;
 
         // Where the stream starts, after the initial events if any.
         let start: Revision = if plan.initial_events {
