@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use epstore_storage::Store;
 
 /// Latency bucket bounds in seconds (kube-apiserver's `apiserver_request_duration_seconds` subset).
-const BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0];
+const BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -87,9 +89,14 @@ impl Metrics {
         out.push_str("# HELP epstore_requests_total API requests by verb and HTTP code.\n");
         out.push_str("# TYPE epstore_requests_total counter\n");
         for ((verb, code), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(out, "epstore_requests_total{{verb=\"{verb}\",code=\"{code}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "epstore_requests_total{{verb=\"{verb}\",code=\"{code}\"}} {n}"
+            );
         }
-        out.push_str("# HELP epstore_request_duration_seconds API request latency by verb (watches excluded).\n");
+        out.push_str(
+            "# HELP epstore_request_duration_seconds API request latency by verb (watches excluded).\n",
+        );
         out.push_str("# TYPE epstore_request_duration_seconds histogram\n");
         for (verb, h) in self.latency.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             for (bound, count) in BUCKETS.iter().zip(&h.counts) {
@@ -103,19 +110,62 @@ impl Metrics {
                 "epstore_request_duration_seconds_bucket{{verb=\"{verb}\",le=\"+Inf\"}} {}",
                 h.total
             );
-            let _ = writeln!(out, "epstore_request_duration_seconds_sum{{verb=\"{verb}\"}} {}", h.sum);
-            let _ = writeln!(out, "epstore_request_duration_seconds_count{{verb=\"{verb}\"}} {}", h.total);
+            let _ = writeln!(
+                out,
+                "epstore_request_duration_seconds_sum{{verb=\"{verb}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "epstore_request_duration_seconds_count{{verb=\"{verb}\"}} {}",
+                h.total
+            );
         }
         let stats = store.stats();
         let gauges: [(&str, &str, &str, u64); 8] = [
-            ("epstore_watches_open", "gauge", "Watch requests being served.", self.watches_open.load(Ordering::Relaxed)),
-            ("epstore_store_watchers", "gauge", "Storage watchers open.", stats.watchers),
-            ("epstore_store_revision", "gauge", "The newest committed revision.", stats.revision),
-            ("epstore_store_compaction_floor", "gauge", "The compaction floor.", stats.floor),
+            (
+                "epstore_watches_open",
+                "gauge",
+                "Watch requests being served.",
+                self.watches_open.load(Ordering::Relaxed),
+            ),
+            (
+                "epstore_store_watchers",
+                "gauge",
+                "Storage watchers open.",
+                stats.watchers,
+            ),
+            (
+                "epstore_store_revision",
+                "gauge",
+                "The newest committed revision.",
+                stats.revision,
+            ),
+            (
+                "epstore_store_compaction_floor",
+                "gauge",
+                "The compaction floor.",
+                stats.floor,
+            ),
             ("epstore_store_objects", "gauge", "Live objects.", stats.objects),
-            ("epstore_store_writes_total", "counter", "Writes committed since start.", stats.writes),
-            ("epstore_store_commit_batches_total", "counter", "Group commits (one fsync each) since start.", stats.batches),
-            ("epstore_store_fsync_last_microseconds", "gauge", "The last batch's fsync time.", stats.last_fsync_micros),
+            (
+                "epstore_store_writes_total",
+                "counter",
+                "Writes committed since start.",
+                stats.writes,
+            ),
+            (
+                "epstore_store_commit_batches_total",
+                "counter",
+                "Group commits (one fsync each) since start.",
+                stats.batches,
+            ),
+            (
+                "epstore_store_fsync_last_microseconds",
+                "gauge",
+                "The last batch's fsync time.",
+                stats.last_fsync_micros,
+            ),
         ];
         for (name, kind, help, value) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
@@ -164,10 +214,20 @@ mod tests {
         let cases = [
             (Method::GET, "/api/v1/namespaces/a/endpoints/b", None, "GET"),
             (Method::GET, "/api/v1/namespaces/a/endpoints", None, "LIST"),
-            (Method::GET, "/api/v1/namespaces/a/endpoints", Some("watch=1"), "WATCH"),
+            (
+                Method::GET,
+                "/api/v1/namespaces/a/endpoints",
+                Some("watch=1"),
+                "WATCH",
+            ),
             (Method::GET, "/api/v1/endpoints", Some("watch=false"), "LIST"),
             (Method::GET, "/api/v1/watch/endpoints", None, "WATCH"),
-            (Method::DELETE, "/api/v1/namespaces/a/endpoints", None, "DELETECOLLECTION"),
+            (
+                Method::DELETE,
+                "/api/v1/namespaces/a/endpoints",
+                None,
+                "DELETECOLLECTION",
+            ),
             (Method::DELETE, "/api/v1/namespaces/a/endpoints/b", None, "DELETE"),
             (Method::PATCH, "/api/v1/namespaces/a/endpoints/b", None, "PATCH"),
         ];
@@ -184,10 +244,22 @@ mod tests {
         m.record("GET", 200, 0.003);
         m.record("GET", 404, 0.2);
         let text = m.render(&store);
-        assert!(text.contains("epstore_requests_total{verb=\"GET\",code=\"200\"} 1"), "{text}");
-        assert!(text.contains("epstore_requests_total{verb=\"GET\",code=\"404\"} 1"), "{text}");
-        assert!(text.contains("epstore_request_duration_seconds_bucket{verb=\"GET\",le=\"0.005\"} 1"), "{text}");
-        assert!(text.contains("epstore_request_duration_seconds_bucket{verb=\"GET\",le=\"0.25\"} 2"), "{text}");
+        assert!(
+            text.contains("epstore_requests_total{verb=\"GET\",code=\"200\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("epstore_requests_total{verb=\"GET\",code=\"404\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("epstore_request_duration_seconds_bucket{verb=\"GET\",le=\"0.005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("epstore_request_duration_seconds_bucket{verb=\"GET\",le=\"0.25\"} 2"),
+            "{text}"
+        );
         assert!(text.contains("epstore_store_revision 0"), "{text}");
     }
 }
