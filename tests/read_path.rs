@@ -1300,6 +1300,26 @@ async fn get_cases() {
         "first/bar",
         r(7),
     );
+    // §1: an unparsable `timeout` is the request-deadline filter's 400, before the handler (so no
+    // deprecation warning); a valid one is accepted; watches ignore it.
+    for (path, verb) in [
+        (bar.to_string(), "get"),
+        ("/api/v1/endpoints".to_string(), "list"),
+    ] {
+        let reply = get(&server, &format!("{path}?timeout=x")).await;
+        assert_eq!(reply.status, 400, "timeout/{verb}: {}", reply.text());
+        assert_eq!(
+            reply.json()["message"],
+            r#"invalid timeout specified in the request URL - time: invalid duration "x""#,
+            "timeout/{verb}"
+        );
+        assert!(
+            reply.header_all("warning").is_empty(),
+            "timeout/{verb}: no deprecation warning"
+        );
+        let ok = get(&server, &format!("{path}?timeout=32s")).await;
+        assert_eq!(ok.status, 200, "timeout/{verb}/valid: {}", ok.text());
+    }
     // #62: ≈3 s, then the 504.
     let reply = get(&server, &format!("{bar}?resourceVersion={}", R + 1000)).await;
     check_status("62", &reply, &too_large(R + 1000, R));

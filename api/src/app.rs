@@ -38,6 +38,24 @@ async fn deprecation_warning(response: Response) -> Response {
     response
 }
 
+/// kube-apiserver's request-deadline filter: an unparsable `?timeout=` is a 400 before the handler
+/// runs (so without the deprecation warning). Watches ignore the parameter.
+async fn request_deadline(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let query = crate::options::Query::parse(request.uri().query());
+    let is_watch =
+        crate::metrics::verb(request.method(), request.uri().path(), request.uri().query()) == "WATCH";
+    if !is_watch {
+        if let Err(status) = crate::options::request_timeout(&query) {
+            let agent = request
+                .headers()
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            return status.to_response(crate::options::is_pretty_print(query.pretty(), agent));
+        }
+    }
+    next.run(request).await
+}
+
 /// The resource routes: the namespaced collection and item paths, the all-namespaces list, the
 /// legacy `/api/v1/watch/...` paths, and `/metrics`.
 pub fn routes(state: ApiState) -> Router {
@@ -78,6 +96,7 @@ pub fn routes(state: ApiState) -> Router {
         )
         .layer(axum::middleware::map_response(deprecation_warning))
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(request_deadline))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,
