@@ -12,8 +12,18 @@
 //! The flags of `serve` are named as kube-apiserver names them. Each also reads an `EPSTORE_*`
 //! environment variable. Log verbosity is `--v` (klog levels: 0 = info, 4 = debug, 6 = trace) or
 //! `RUST_LOG`, which wins when set.
+//!
+//! The offline operator commands work on a stopped server's data dir (`--data-dir`, default
+//! `./epstore-data`): `epstore inspect summary|history|get|log|list`, `epstore verify` and
+//! `epstore compact`. They print aligned tables by default and `-o json` for scripts, and exit 0 on
+//! success, 1 on a failure or damage found, 2 on a usage error.
 
+pub mod compact;
+pub mod inspect;
+pub mod offline;
+pub mod output;
 pub mod serve;
+pub mod verify;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -44,6 +54,13 @@ pub struct Cli {
 pub enum Command {
     /// Serve the Kubernetes API over HTTPS (the default).
     Serve(ServeArgs),
+    /// Inspect a stopped server's data dir: summary, history of an object, an object at a revision,
+    /// the change log, the state at a revision.
+    Inspect(inspect::InspectArgs),
+    /// Check a stopped server's data dir: every record's crc and every index entry (exit 1 on damage).
+    Verify(verify::VerifyArgs),
+    /// Compact a stopped server's data dir to a revision, keeping N revisions, or by age.
+    Compact(compact::CompactArgs),
 }
 
 /// The flags of `epstore serve`.
@@ -233,6 +250,9 @@ pub fn main() -> ExitCode {
             init_logging(args.verbosity);
             serve::run(args)
         }
+        Command::Inspect(args) => inspect::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Compact(args) => compact::run(args),
     }
 }
 
