@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod field_error;
 pub mod handlers;
 pub mod json;
+pub mod managed_fields;
 pub mod metrics;
 pub mod negotiate;
 pub mod openapi;
