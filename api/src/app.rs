@@ -21,9 +21,17 @@ fn with_405(router: MethodRouter<SharedState>) -> MethodRouter<SharedState> {
     router.fallback(method_not_allowed)
 }
 
+/// Marks a response the route handler wrote in go-restful's place (the PATCH Content-Type 415):
+/// upstream writes those before the warning wrapper runs, so they carry no deprecation warning.
+#[derive(Debug, Clone, Copy)]
+pub struct SkipDeprecationWarning;
+
 /// Adds the 1.33+ deprecation `Warning` to every response of a routed Endpoints request, errors
-/// included.
+/// included (except those marked [`SkipDeprecationWarning`]).
 async fn deprecation_warning(response: Response) -> Response {
+    if response.extensions().get::<SkipDeprecationWarning>().is_some() {
+        return response;
+    }
     let mut response = response;
     // It comes first, before the warnings the handler added (write-path §4.4).
     let handler_warnings: Vec<HeaderValue> = match response.headers_mut().entry(WARNING) {
@@ -78,6 +86,7 @@ pub fn routes(state: ApiState) -> Router {
             with_405(
                 get(handlers::get::get)
                     .put(handlers::update::update)
+                    .patch(handlers::patch::patch)
                     .delete(handlers::delete::delete),
             ),
         )

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod negotiate;
 pub mod openapi;
 pub mod options;
+pub mod patch;
 pub mod selector;
 pub mod server;
 pub mod status;

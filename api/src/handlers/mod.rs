@@ -7,6 +7,7 @@ pub mod delete;
 pub mod delete_collection;
 pub mod get;
 pub mod list;
+pub mod patch;
 pub mod update;
 pub mod watch;
 pub mod write;
