@@ -19,5 +19,5 @@ cargo build --workspace --all-targets --locked
 echo "== tests"
 cargo test --workspace --locked -- --test-threads="${EPSTORE_TEST_THREADS:-2}"
 
-echo "== benches compile and run once in quick mode (no timing asserted)"
-EPSTORE_BENCH_QUICK=1 cargo bench --locked --bench storage -- --test
+echo "== benches run once each in quick mode, in the test profile (no timing asserted)"
+EPSTORE_BENCH_QUICK=1 cargo test --locked --bench storage
