@@ -9,8 +9,10 @@
 //! Status field by field, or the object), the exact `Warning` headers in order, and the stored
 //! result with a follow-up GET.
 //!
-//! managedFields are another part of issue 4 and not computed yet: object comparisons ignore a
-//! `managedFields` key, and P1's managedFields expectation is pending (noted at the row).
+//! Expected objects (`expect_cur`) are built from ep1 as GET answered it *without* its
+//! managedFields: a row asserts them only where it sets them (P1, X6); the follow-up GET compares the whole
+//! object, managedFields included. The `<time>` token matches a managedFields time no earlier than
+//! ep1's creationTimestamp.
 //! Where upstream's code and a §19 row disagree, the row asserts upstream's behaviour and says so
 //! (P8: see the row).
 
@@ -242,10 +244,10 @@ impl Case {
         self.expect = Box::new(move |_| body.clone());
         self
     }
-    /// Expects ep1 as it was, changed by `f`.
+    /// Expects ep1 as it was (managedFields left out, unless `f` sets them), changed by `f`.
     fn expect_cur(mut self, code: u16, f: impl Fn(&mut Value) + 'static) -> Case {
         self.code = code;
-        self.expect = Box::new(move |cur| with(cur.clone(), &f));
+        self.expect = Box::new(move |cur| with(without_managed_fields(cur), &f));
         self
     }
     /// Expects a body computed from ep1 as it was.
@@ -277,13 +279,45 @@ fn revision(v: &Value) -> u64 {
     v.as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-/// Compares `actual` with `pattern`: `<rv-new>` matches a revision newer than `cur`'s; a
-/// `managedFields` key in `actual` is ignored unless the pattern has one.
+/// Whether `s` is an RFC 3339 time in seconds, UTC (`2026-01-02T03:04:05Z`).
+fn is_rfc3339_seconds(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+/// ep1 as the expectations start from: without its managedFields.
+fn without_managed_fields(cur: &Value) -> Value {
+    let mut v = cur.clone();
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    v
+}
+
+/// Compares `actual` with `pattern`: `<rv-new>` matches a revision newer than `cur`'s, `<time>` a
+/// time no earlier than `cur`'s creationTimestamp; a `managedFields` key in `actual` is ignored
+/// unless the pattern has one.
 fn matches(pattern: &Value, actual: &Value, cur: &Value, path: &str, errors: &mut Vec<String>) {
     match (pattern, actual) {
         (Value::String(p), _) if p == "<rv-new>" => {
             if revision(actual) <= revision(&cur["metadata"]["resourceVersion"]) {
                 errors.push(format!("{path}: expected a newer revision, got {actual}"));
+            }
+        }
+        (Value::String(p), _) if p == "<time>" => {
+            let created = cur["metadata"]["creationTimestamp"].as_str().unwrap_or("");
+            match actual.as_str() {
+                Some(t) if is_rfc3339_seconds(t) && t >= created => {}
+                _ => errors.push(format!(
+                    "{path}: expected a time not before {created}, got {actual}"
+                )),
             }
         }
         (Value::Object(p), Value::Object(a)) => {
@@ -464,11 +498,13 @@ fn patch_cases() -> Vec<Case> {
     let same_subsets =
         r#"{"subsets":[{"addresses":[{"ip":"10.0.0.1"}],"ports":[{"port":80,"protocol":"TCP"}]}]}"#;
     vec![
-        // P1. managedFields pending (another part of issue 4): the `curl` Update entry
-        // `{"f:metadata":{"f:labels":{".":{},"f:a":{}}},"f:subsets":{}}` is not asserted.
+        // P1: the `curl` Update entry gains the label, with a new time.
         Case::new("P1", MERGE, r#"{"metadata":{"labels":{"a":"b"}}}"#)
             .expect_cur(200, |v| {
                 v["metadata"]["labels"] = json!({"a":"b"});
+                v["metadata"]["managedFields"] = json!([{"manager":"curl","operation":"Update",
+                    "apiVersion":"v1","time":"<time>","fieldsType":"FieldsV1",
+                    "fieldsV1":{"f:metadata":{"f:labels":{".":{},"f:a":{}}},"f:subsets":{}}}]);
                 bumped(v);
             })
             .after(After::Stored),
@@ -625,9 +661,11 @@ fn patch_cases() -> Vec<Case> {
             })
             .warning(warning("json patch unknown field \"[0].foo\""))
             .after(After::Stored),
+        // An apply that sets no field (beyond the name) changes nothing: a no-op, no write, and
+        // `test` owns nothing (the rows of apply.rs cover server-side apply).
         Case::new("X6", APPLY, r#"{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"ep1"}}"#)
             .query("fieldManager=test")
-            .expect(400, bad_request("server-side apply is not supported yet"))
+            .expect_from(200, |cur| cur.clone())
             .after(After::Unchanged),
         Case::new("X7", APPLY, "{}")
             .expect(

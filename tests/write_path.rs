@@ -9,9 +9,10 @@
 //! headers in order, and the stored result with follow-up reads.
 //!
 //! Where the spec README's decisions override a row, the test asserts the decided behaviour and says
-//! so next to the row. managedFields are not implemented yet: the object comparison ignores a
-//! `managedFields` key in responses (unless a row expects it absent), and the rows whose managedFields
-//! expectations are pending say which.
+//! so next to the row. managedFields are asserted by the rows of §19 that name them (C1, C49, U4,
+//! U17, U18): expectations derived from a stored object leave its managedFields out unless the row
+//! sets them (their times move with the clock), the comparison ignores a `managedFields` key the
+//! pattern does not mention, and the follow-up GETs compare whole objects, managedFields included.
 //!
 //! Patch (P*) and apply (A*) rows are a later issue and are not here.
 
@@ -192,10 +193,24 @@ enum Body {
 /// An expected JSON body: `{...}` placeholders substituted, then compared with [`matches`].
 enum Pat {
     Json(Value),
-    /// The setup's first object, changed (the change may put format tokens in).
+    /// The setup's first object without its managedFields, changed (the change may put format
+    /// tokens in).
     Base(Mutate),
-    /// The ep1 object as stored after the setup, changed.
+    /// The setup's first object exactly (managedFields included), changed.
+    BaseExact(Mutate),
+    /// The ep1 object as stored after the setup, without its managedFields, changed.
     Cur(Mutate),
+}
+
+/// `v` without `metadata.managedFields`.
+fn without_managed_fields(v: &Value) -> Value {
+    with(v.clone(), |v| remove_meta(v, "managedFields"))
+}
+
+/// The managedFields of one `Update` entry by `manager` (any time) owning `fields`.
+fn update_entry(manager: &str, fields: Value) -> Value {
+    json!([{"manager":manager,"operation":"Update","apiVersion":"v1","time":"<time>",
+        "fieldsType":"FieldsV1","fieldsV1":fields}])
 }
 
 /// A follow-up check of the stored state.
@@ -322,6 +337,11 @@ impl Case {
         self.expect = Pat::Base(Box::new(f));
         self
     }
+    fn expect_base_exact(mut self, code: u16, f: impl Fn(&mut Value) + 'static) -> Case {
+        self.code = code;
+        self.expect = Pat::BaseExact(Box::new(f));
+        self
+    }
     fn expect_cur(mut self, code: u16, f: impl Fn(&mut Value) + 'static) -> Case {
         self.code = code;
         self.expect = Pat::Cur(Box::new(f));
@@ -390,8 +410,9 @@ impl Ctx {
     fn pattern(&self, pat: &Pat) -> Value {
         match pat {
             Pat::Json(v) => self.subst(v),
-            Pat::Base(f) => with(self.base().clone(), f),
-            Pat::Cur(f) => with(self.cur.clone(), f),
+            Pat::Base(f) => with(without_managed_fields(self.base()), f),
+            Pat::BaseExact(f) => with(self.base().clone(), f),
+            Pat::Cur(f) => with(without_managed_fields(&self.cur), f),
         }
     }
 }
@@ -430,8 +451,8 @@ fn revision(s: &str) -> Option<u64> {
 /// decimal revision; `<rv-new>` a revision newer than the setup's first object; `<gen:P>` a name
 /// generated from the prefix `P`; `<item:N>` the body setup step N answered, in list-item form
 /// (without kind and apiVersion). An object key whose pattern is `<absent>` must be missing; any
-/// other key must be present on both sides, except `managedFields`, which is not implemented yet and
-/// is ignored when the pattern does not mention it.
+/// other key must be present on both sides, except `managedFields`, which is ignored when the
+/// pattern does not mention it.
 fn matches(ctx: &Ctx, pattern: &Value, actual: &Value, path: &str, errors: &mut Vec<String>) {
     let mut fail = |what: String| errors.push(format!("{path}: {what}"));
     match (pattern, actual) {
@@ -718,12 +739,16 @@ fn create_cases() -> Vec<Case> {
     };
     let annotations_too_big = json!({ "a": "x".repeat(262_144) });
     vec![
-        // C1. managedFields pending: `[{"manager":"curl","operation":"Update","apiVersion":"v1",
-        // "time":..,"fieldsType":"FieldsV1","fieldsV1":{"f:subsets":{}}}]` is not asserted.
+        // C1: one `curl` Update entry owning the subsets.
         Case::new("C1", "POST", "endpoints")
             .setup(vec![])
             .json(ep("ep1", "10.0.0.1"))
-            .expect(201, stored_ep("ep1", "10.0.0.1"))
+            .expect(
+                201,
+                with(stored_ep("ep1", "10.0.0.1"), |v| {
+                    v["metadata"]["managedFields"] = update_entry("curl", json!({"f:subsets":{}}))
+                }),
+            )
             .after(After::Stored),
         Case::new("C2", "POST", "endpoints")
             .json(ep("ep1", "10.0.0.1"))
@@ -1022,12 +1047,15 @@ fn create_cases() -> Vec<Case> {
                 invalid_options("CreateOptions", "dryRun", "Unsupported value: [\"Foo\"]: supported values: \"All\""),
             )
             .after(After::Names(vec!["ep1"])),
-        // C49. managedFields pending: the dry-run answer should carry them.
+        // C49: the dry-run answer carries the managedFields the create would store.
         Case::new("C49", "POST", "endpoints?dryRun=All")
             .json(ep("dry", "10.0.0.1"))
             .expect(
                 201,
-                with(stored_ep("dry", "10.0.0.1"), |v| v["metadata"]["resourceVersion"] = json!("<absent>")),
+                with(stored_ep("dry", "10.0.0.1"), |v| {
+                    v["metadata"]["resourceVersion"] = json!("<absent>");
+                    v["metadata"]["managedFields"] = update_entry("curl", json!({"f:subsets":{}}));
+                }),
             )
             .after(After::Gone("dry"))
             .after(After::Names(vec!["ep1"])),
@@ -1148,11 +1176,29 @@ fn update_cases() -> Vec<Case> {
                 v["metadata"]["resourceVersion"] = json!("<rv-new>");
             })
             .after(After::Stored),
-        // U4. managedFields pending: their times must stay unchanged.
+        // U4: the object exactly as it was, managedFields times included.
         Case::new("U4", "PUT", "endpoints/ep1")
             .base(|_| {})
-            .expect_base(200, |_| {})
+            .expect_base_exact(200, |_| {})
             .after(After::Unchanged),
+        // U4b: the current object with only a managedFields time changed: the stored times are
+        // restored, so it stays a no-op (§13 step 7).
+        Case::new("U4b", "PUT", "endpoints/ep1")
+            .base(|v| v["metadata"]["managedFields"][0]["time"] = json!("2000-01-01T00:00:00Z"))
+            .expect_base_exact(200, |_| {})
+            .after(After::Unchanged),
+        // U4c: the same without a resourceVersion: an unconditional write is never restored
+        // (upstream compares before filling in the current resourceVersion), so the time is stored.
+        Case::new("U4c", "PUT", "endpoints/ep1")
+            .base(|v| {
+                v["metadata"]["managedFields"][0]["time"] = json!("2000-01-01T00:00:00Z");
+                remove_meta(v, "resourceVersion");
+            })
+            .expect_base_exact(200, |v| {
+                v["metadata"]["managedFields"][0]["time"] = json!("2000-01-01T00:00:00Z");
+                v["metadata"]["resourceVersion"] = json!("<rv-new>");
+            })
+            .after(After::Stored),
         Case::new("U5", "PUT", "endpoints/new1")
             .json(ep("new1", "10.0.0.1"))
             .expect(201, stored_ep("new1", "10.0.0.1"))
@@ -1238,22 +1284,21 @@ fn update_cases() -> Vec<Case> {
                 v["metadata"]["resourceVersion"] = json!("<rv>");
             })
             .after(After::Gone("ep1")),
-        // U17. managedFields pending: the `mgr1` Update entry owning `f:subsets` and the `curl` entry
-        // losing it are not asserted.
+        // U17: `mgr1` takes `f:subsets`; the `curl` entry, left with nothing, is removed.
         Case::new("U17", "PUT", "endpoints/ep1?fieldManager=mgr1")
             .base(|v| set_ip(v, "10.0.0.2"))
             .expect_base(200, |v| {
                 set_ip(v, "10.0.0.2");
                 v["metadata"]["resourceVersion"] = json!("<rv-new>");
+                v["metadata"]["managedFields"] = update_entry("mgr1", json!({"f:subsets":{}}));
             })
             .after(After::Stored),
-        // U18: `managedFields: [{}]` strips them. Pending managedFields: ep1 has none yet, so the
-        // absence holds trivially and the write is a no-op here; upstream it is a write (new RV).
+        // U18: `managedFields: [{}]` strips them: a write (new RV), and the object stays untracked.
         Case::new("U18", "PUT", "endpoints/ep1")
             .base(|v| v["metadata"]["managedFields"] = json!([{}]))
             .expect_base(200, |v| {
                 v["metadata"]["managedFields"] = json!("<absent>");
-                v["metadata"]["resourceVersion"] = json!("<rv>");
+                v["metadata"]["resourceVersion"] = json!("<rv-new>");
             })
             .after(After::Stored),
     ]
@@ -1354,6 +1399,7 @@ async fn update_u14_ratchet() {
     assert!(rv > seeded_rv, "resourceVersion {rv} not newer than {seeded_rv}");
     let mut expected = body;
     expected["metadata"]["resourceVersion"] = json!(rv.to_string());
+    remove_meta(&mut expected, "managedFields");
     let mut without_mf = updated.clone();
     remove_meta(&mut without_mf, "managedFields");
     assert_eq!(without_mf, expected);

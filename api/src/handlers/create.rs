@@ -13,6 +13,7 @@ use crate::defaults::{
     fill_object_meta_system_fields, generate_name, new_uid, reconcile_namespace,
     wipe_object_meta_system_fields,
 };
+use crate::managed_fields::{manager_or_user_agent, update_managed_fields};
 use crate::negotiate;
 use crate::options::{Query, WriteOptions};
 use crate::status::Status;
@@ -66,8 +67,12 @@ async fn serve(
     if let Some(w) = dedup_owner_references(&mut obj.metadata.owner_references, false) {
         warnings.extend([w]);
     }
-    // managedFields are recomputed by the field manager (not yet tracked: dropped).
-    obj.metadata.managed_fields = None;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .map(|v| v.as_bytes())
+        .unwrap_or(b"");
+    let manager = manager_or_user_agent(&options.field_manager, user_agent);
+    update_managed_fields(None, &mut obj, &manager, Time::now());
     fill_object_meta_system_fields(&mut obj.metadata, Time::now(), new_uid());
 
     // A numeric resourceVersion on a create is the client's mistake (upstream: a 500).

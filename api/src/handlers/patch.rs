@@ -8,8 +8,7 @@
 //! never create: an absent object is the 404. A resourceVersion the patch leaves in the object is a
 //! precondition (409 when stale); the name and namespace must stay those of the URL (400).
 //!
-//! Server-side apply (`application/apply-patch+yaml`) is routed to [`apply`], which does not exist
-//! yet and answers 400 `server-side apply is not supported yet`.
+//! Server-side apply (`application/apply-patch+yaml`) is routed to [`apply`] (write-path §12).
 
 use std::sync::Mutex;
 
@@ -22,12 +21,16 @@ use super::update::{commit_update, Proposal};
 use super::write::{read_body, Warnings, OPTIMISTIC_LOCK_MESSAGE};
 use super::{object_response, validate_path_name, wants_pretty, SharedState, RESOURCE};
 use crate::app::SkipDeprecationWarning;
+use crate::decode::yaml_to_json_value;
 use crate::defaults::reconcile_namespace;
+use crate::managed_fields::{self, manager_or_user_agent, update_managed_fields};
 use crate::negotiate;
-use crate::options::{parse_uint, Query, WriteOptions};
-use crate::patch::{apply_patch, PatchType, APPLY_NOT_SUPPORTED};
+use crate::options::{parse_uint, FieldValidation, Query, WriteOptions};
+use crate::patch::{apply_patch, depth, PatchType, MAX_PATCH_DEPTH};
 use crate::status::Status;
-use crate::warnings::dedup_owner_references;
+use crate::types::endpoints::Endpoints;
+use crate::types::meta::Time;
+use crate::warnings::{dedup_owner_references, strict_decoding_warnings};
 
 /// go-restful's 415 for a request body of a type the route does not consume.
 pub const UNSUPPORTED_MEDIA_TYPE: &str = "415: Unsupported Media Type";
@@ -141,21 +144,27 @@ async fn serve(
     let options = WriteOptions::decode(query);
     options.validate_patch(kind == PatchType::Apply)?;
     if kind == PatchType::Apply {
-        return apply(state, namespace, name, query, headers, bytes, &options, early).await;
+        return apply(
+            state, namespace, name, query, headers, bytes, &options, early, late,
+        )
+        .await;
     }
     validate_path_name(name)?;
     let validation = options.field_validation();
+    let manager = manager_or_user_agent(&options.field_manager, user_agent(headers));
 
     let attempt_warnings: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let outcome = commit_update(state, namespace, name, options.is_dry_run(), late, |current| {
         attempt_list(&attempt_warnings).clear();
         // JSON, merge and strategic patches never create (`createNewObject` is the 404).
-        let Some((record, _)) = current else {
+        let Some((record, current_obj)) = current else {
             return Err(Status::not_found(RESOURCE, name));
         };
         let patched = apply_patch(kind, &bytes, &record.value, validation)?;
         attempt_list(&attempt_warnings).extend(patched.warnings);
         let mut obj = patched.object;
+        // The patched object carries the live managedFields (unless the patch changed them).
+        update_managed_fields(Some(current_obj), &mut obj, &manager, Time::now());
         reconcile_namespace(&mut obj.metadata, namespace).map_err(|e| Status::bad_request(e.to_string()))?;
         if obj.metadata.name != name {
             return Err(Status::bad_request(format!(
@@ -166,18 +175,7 @@ async fn serve(
         if let Some(w) = dedup_owner_references(&mut obj.metadata.owner_references, true) {
             attempt_list(&attempt_warnings).push(w);
         }
-        // The resourceVersion the patched object carries is a precondition: the current one
-        // (unless the patch changed it) passes, a stale one is the 409, ""/"0" is unconditional.
-        match obj.metadata.resource_version.as_str() {
-            "" | "0" => {}
-            rv => {
-                let n = parse_uint(rv).map_err(|e| Status::bad_request(e.to_string()))?;
-                if n != record.mod_revision {
-                    return Err(Status::conflict(name, OPTIMISTIC_LOCK_MESSAGE));
-                }
-            }
-        }
-        obj.metadata.resource_version = record.mod_revision.to_string();
+        resource_version_precondition(&mut obj, record.mod_revision, name)?;
         // A lost race re-applies the patch to the new current object.
         Ok(Proposal {
             object: obj,
@@ -196,21 +194,104 @@ fn attempt_list(m: &Mutex<Vec<String>>) -> std::sync::MutexGuard<'_, Vec<String>
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Server-side apply (`application/apply-patch+yaml`, write-path §12): not implemented yet; a 400
-/// `server-side apply is not supported yet` (after the Content-Type, body and PatchOptions checks,
-/// `fieldManager` required included).
+/// The resourceVersion the patched (or applied) object carries is a precondition: the current one
+/// (unless the patch changed it) passes, a stale one is the 409, ""/"0" is unconditional (left
+/// as it is for [`commit_update`] to fill in).
+fn resource_version_precondition(obj: &mut Endpoints, current: u64, name: &str) -> Result<(), Status> {
+    match obj.metadata.resource_version.as_str() {
+        "" | "0" => Ok(()),
+        rv => {
+            let n = parse_uint(rv).map_err(|e| Status::bad_request(e.to_string()))?;
+            if n != current {
+                return Err(Status::conflict(name, OPTIMISTIC_LOCK_MESSAGE));
+            }
+            obj.metadata.resource_version = current.to_string();
+            Ok(())
+        }
+    }
+}
+
+/// The raw `User-Agent` header ("" when absent).
+fn user_agent(headers: &HeaderMap) -> &[u8] {
+    headers
+        .get(header::USER_AGENT)
+        .map(|v| v.as_bytes())
+        .unwrap_or(b"")
+}
+
+/// Server-side apply (`application/apply-patch+yaml`, write-path §12), after the Content-Type,
+/// body and PatchOptions checks (`fieldManager` required included): the body is parsed as YAML
+/// (JSON is YAML), merged into the current object by [`managed_fields::apply`] on every
+/// compare-and-swap attempt, then checked and committed as a PATCH is. Creates the object when it
+/// does not exist (201).
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
-    _state: &SharedState,
-    _namespace: &str,
-    _name: &str,
-    _query: &Query,
-    _headers: &HeaderMap,
-    _body: Vec<u8>,
-    _options: &WriteOptions,
-    _warnings: &mut Warnings,
+    state: &SharedState,
+    namespace: &str,
+    name: &str,
+    query: &Query,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+    options: &WriteOptions,
+    early: &mut Warnings,
+    late: &mut Warnings,
 ) -> Result<Response, Status> {
-    Err(Status::bad_request(APPLY_NOT_SUPPORTED))
+    let negotiated = negotiate::for_object(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
+    validate_path_name(name)?;
+    let (root, duplicates) =
+        yaml_to_json_value(&body).map_err(|e| Status::bad_request(format!("error decoding YAML: {e}")))?;
+    if depth(&root) > MAX_PATCH_DEPTH {
+        return Err(Status::bad_request(format!(
+            "error decoding YAML: json: exceeded max depth of {MAX_PATCH_DEPTH}"
+        )));
+    }
+    let applied = root.to_serde();
+    drop(root);
+    let force = options.force.unwrap_or(false);
+    let manager = options.field_manager.as_str();
+    let validation = options.field_validation();
+
+    let attempt_warnings: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let outcome = commit_update(state, namespace, name, options.is_dry_run(), late, |current| {
+        attempt_list(&attempt_warnings).clear();
+        let live = current.map(|(_, o)| o);
+        let mut obj = managed_fields::apply(live, applied.clone(), manager, force, Time::now())
+            .map_err(|e| e.to_status())?;
+        // Strict field validation of the body (duplicate keys only), after a successful merge.
+        if let Some(dup) = &duplicates {
+            match validation {
+                FieldValidation::Strict => {
+                    return Err(Status::bad_request(format!("error strict decoding YAML: {dup}")))
+                }
+                FieldValidation::Warn => {
+                    attempt_list(&attempt_warnings).extend(strict_decoding_warnings(&[dup]))
+                }
+                FieldValidation::Ignore => {}
+            }
+        }
+        reconcile_namespace(&mut obj.metadata, namespace).map_err(|e| Status::bad_request(e.to_string()))?;
+        if obj.metadata.name != name {
+            return Err(Status::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                obj.metadata.name
+            )));
+        }
+        if let Some(w) = dedup_owner_references(&mut obj.metadata.owner_references, true) {
+            attempt_list(&attempt_warnings).push(w);
+        }
+        if let Some((record, _)) = current {
+            resource_version_precondition(&mut obj, record.mod_revision, name)?;
+        }
+        Ok(Proposal {
+            object: obj,
+            pinned: false,
+        })
+    })
+    .await;
+    early.extend(attempt_warnings.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let outcome = outcome?;
+    let pretty = wants_pretty(query, headers, &negotiated);
+    Ok(object_response(outcome.code, &outcome.body, negotiated, pretty))
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ use super::write::{
 use super::{object_key, object_response, validate_path_name, wants_pretty, SharedState, RESOURCE};
 use crate::decode::decode_body;
 use crate::defaults::{fill_object_meta_system_fields, new_uid, prepare_for_update, reconcile_namespace};
+use crate::managed_fields::{
+    manager_or_user_agent, restore_managed_fields_timestamps, update_managed_fields,
+};
 use crate::negotiate;
 use crate::options::{Query, WriteOptions};
 use crate::status::Status;
@@ -77,7 +80,11 @@ async fn serve(
     if let Some(w) = dedup_owner_references(&mut obj.metadata.owner_references, false) {
         warnings.extend([w]);
     }
-    obj.metadata.managed_fields = None;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .map(|v| v.as_bytes())
+        .unwrap_or(b"");
+    let manager = manager_or_user_agent(&options.field_manager, user_agent);
     let uid_precondition = (!obj.metadata.uid.is_empty()).then(|| obj.metadata.uid.clone());
     let requested_rv = obj.metadata.resource_version.clone();
 
@@ -94,6 +101,8 @@ async fn serve(
                 ));
             }
         }
+        // The field manager runs on every attempt, against the object it read.
+        update_managed_fields(current.map(|(_, o)| o), &mut new, &manager, Time::now());
         let Some((record, _)) = current else {
             return Ok(Proposal { object: new, pinned: false });
         };
@@ -110,7 +119,10 @@ async fn serve(
                 true
             }
         };
-        new.metadata.resource_version = record.mod_revision.to_string();
+        // An unconditional write keeps its ""/"0" until `commit_update` fills in the current one.
+        if pinned {
+            new.metadata.resource_version = record.mod_revision.to_string();
+        }
         Ok(Proposal { object: new, pinned })
     })
     .await?;
@@ -120,7 +132,8 @@ async fn serve(
 
 /// The new object a write proposes, given the current one.
 pub struct Proposal {
-    /// The object to store (its resourceVersion is ignored; the engine assigns it).
+    /// The object to store. Its resourceVersion is the current one when the write is conditional
+    /// (or unchanged by a patch), ""/"0" when unconditional; the engine assigns the new one.
     pub object: Endpoints,
     /// The client pinned the current resourceVersion: a lost race is a 409, not a retry.
     pub pinned: bool,
@@ -187,12 +200,21 @@ pub async fn commit_update(
         };
 
         prepare_for_update(&mut new.metadata, &old.metadata);
-        new.metadata.resource_version = record.mod_revision.to_string();
+        let proposed_rv = std::mem::replace(
+            &mut new.metadata.resource_version,
+            record.mod_revision.to_string(),
+        );
         let errs = validate_for_update(&new, old);
         if !errs.is_empty() {
             return Err(invalid_status(name, &errs));
         }
         warnings.extend(endpoints_warnings(&new));
+        // A change of managedFields timestamps alone stays a no-op. Compared as the object was
+        // proposed, before an unconditional write got the current resourceVersion (upstream never
+        // restores an unconditional write).
+        if proposed_rv == new.metadata.resource_version {
+            restore_managed_fields_timestamps(old, &mut new);
+        }
 
         // The last finalizer of a terminating object removed: the update deletes it.
         let finishing = old.metadata.deletion_timestamp.is_some()

@@ -142,8 +142,9 @@ pub struct Patched {
 }
 
 /// Applies a JSON, merge or strategic merge patch to `current` (the JSON of the current object)
-/// and decodes the result as `jsonPatcher` / `smpPatcher` do. [`PatchType::Apply`] is not handled
-/// here (a 400).
+/// and decodes the result as `jsonPatcher` / `smpPatcher` do. Server-side apply is not a patch of
+/// the stored JSON: the apply handler merges with `managed_fields::apply`, and never calls this with
+/// [`PatchType::Apply`].
 pub fn apply_patch(
     kind: PatchType,
     patch: &[u8],
@@ -172,12 +173,9 @@ pub fn apply_patch(
             let shown = go_format(&std::mem::take(&mut patch_map));
             decode_result(&text, &shown, patch_strict_errors, validation)
         }
-        PatchType::Apply => Err(Status::bad_request(APPLY_NOT_SUPPORTED)),
+        PatchType::Apply => Err(Status::internal("server-side apply is not a JSON-document patch")),
     }
 }
-
-/// The answer to a server-side apply until it is implemented.
-pub const APPLY_NOT_SUPPORTED: &str = "server-side apply is not supported yet";
 
 /// Decodes the patched JSON `text` strictly (unless `Ignore`); `shown` is what a 422 prints as the
 /// bad value (the patched JSON, or the patch map for a strategic patch).
