@@ -405,3 +405,46 @@ async fn client_finalizer_holds_deletion_until_removed() {
     assert_eq!(obj["metadata"]["name"], json!("held"));
     assert_quiet(&mut events).await;
 }
+
+#[tokio::test]
+async fn removing_the_last_finalizer_collects_the_dependents() {
+    let server = Server::start();
+    let ns = "release";
+    let owner = create(&server, ns, "owner", &[], &["example.com/hold"]).await;
+    let o = ep_ref("owner", &uid(&owner));
+    create(&server, ns, "child", std::slice::from_ref(&o), &[]).await;
+    create(
+        &server,
+        ns,
+        "also-service",
+        &[o.clone(), svc_ref("svc", "svc-uid-9")],
+        &[],
+    )
+    .await;
+
+    // The DELETE only marks the held owner; its dependents wait with it.
+    let marked = delete(&server, ns, "owner", "").await;
+    assert_eq!(marked.status, 200, "{}", marked.text());
+    assert_eq!(get(&server, ns, "child").await.status, 200);
+
+    // The client removes its finalizer by PUT: the owner goes, and then the dependent whose only owner
+    // it was; the one that also names a Service stays.
+    let mut released = marked.json();
+    released["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("finalizers");
+    let bytes = serde_json::to_vec(&released).expect("json");
+    let reply = server
+        .request(
+            "PUT",
+            &path(ns, "owner"),
+            &[("content-type", "application/json")],
+            Some(&bytes),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_gone(&server, ns, "owner").await;
+    assert_gone(&server, ns, "child").await;
+    assert_eq!(get(&server, ns, "also-service").await.status, 200);
+}

@@ -505,7 +505,11 @@ async fn delete_dependents_foreground(
 
 /// Background, after the owner `owner_uid` is gone: deletes each dependent all of whose owners are
 /// gone, then does the same for what that deleted.
-async fn collect_dependents(state: &SharedState, namespace: &str, owner_uid: &str) -> Result<(), Status> {
+pub(crate) async fn collect_dependents(
+    state: &SharedState,
+    namespace: &str,
+    owner_uid: &str,
+) -> Result<(), Status> {
     let mut seen: HashSet<String> = HashSet::from([owner_uid.to_string()]);
     let mut queue: VecDeque<String> = VecDeque::from([owner_uid.to_string()]);
     while let Some(owner) = queue.pop_front() {

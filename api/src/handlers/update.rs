@@ -228,7 +228,14 @@ pub async fn commit_update(
                     final_value: Some(storage_value(&new)),
                 };
                 match state.store.commit(write).await {
-                    Ok(_) => {}
+                    // The object is gone: its dependents are collected as after a background DELETE.
+                    Ok(_) => {
+                        if let Err(status) =
+                            super::delete::collect_dependents(state, namespace, &old.metadata.uid).await
+                        {
+                            tracing::warn!(key = %key, message = %status.message, "collecting dependents failed");
+                        }
+                    }
                     Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) if !proposal.pinned => {
                         continue
                     }
