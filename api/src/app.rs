@@ -65,9 +65,10 @@ async fn request_deadline(request: axum::extract::Request, next: axum::middlewar
 }
 
 /// The resource routes: the namespaced collection and item paths, the all-namespaces list, the
-/// legacy `/api/v1/watch/...` paths, and `/metrics`.
+/// legacy `/api/v1/watch/...` paths, `/metrics`, and the admin endpoints of [`crate::admin`].
 pub fn routes(state: ApiState) -> Router {
     let metrics = Arc::new(crate::metrics::Metrics::default());
+    let admin_routes = crate::admin::routes(state.store.clone());
     let metrics_route = Router::new()
         .route("/metrics", get(crate::metrics::handler))
         .with_state((metrics.clone(), state.store.clone()));
@@ -111,5 +112,5 @@ pub fn routes(state: ApiState) -> Router {
             crate::metrics::track,
         ))
         .with_state(state);
-    resources.merge(metrics_route)
+    resources.merge(metrics_route).merge(admin_routes)
 }

@@ -3,6 +3,7 @@
 //! One module per concern, as kube-apiserver's `pkg/endpoints/handlers` splits them. The request path is
 //! TLS -> authenticate -> authorize -> route -> decode options -> decode body -> verb -> storage -> encode.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;

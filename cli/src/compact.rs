@@ -5,6 +5,10 @@
 //! - `--revision N`: the floor becomes N (reads and watches from below N then get 410).
 //! - `--keep-revisions N`: keeps the newest N changes replayable: the floor becomes revision - N.
 //! - `--older-than D`: the floor becomes the newest revision committed more than D ago.
+//!
+//! With `--kubeconfig FILE` it compacts a running server instead, like `etcdctl compact`, through its
+//! admin endpoint `POST /epstore/v1/compact?revision=N` (only the admin identity, group
+//! `system:masters`, may call it); `--revision` defaults to the server's current revision there.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -24,12 +28,15 @@ use crate::output::{
 #[derive(Debug, Args)]
 #[command(group(
     ArgGroup::new("target")
-        .required(true)
         .args(["revision", "keep_revisions", "older_than"])
 ))]
 pub struct CompactArgs {
     /// Compact to this revision: it becomes the floor, the oldest revision still readable.
-    #[arg(long, value_name = "N")]
+    #[arg(
+        long,
+        value_name = "N",
+        required_unless_present_any = ["keep_revisions", "older_than", "kubeconfig"]
+    )]
     revision: Option<u64>,
     /// Keep the newest N revisions replayable (the floor becomes the current revision minus N).
     #[arg(long, value_name = "N")]
@@ -38,6 +45,10 @@ pub struct CompactArgs {
     /// newest revision committed before now minus DURATION.
     #[arg(long, value_name = "DURATION", value_parser = crate::parse_go_duration)]
     older_than: Option<Duration>,
+    /// Compact a running server through this kubeconfig (admin identity only) instead of a data dir;
+    /// `--revision` defaults to the server's current revision.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_revisions", "older_than"])]
+    kubeconfig: Option<std::path::PathBuf>,
     #[command(flatten)]
     data: DataDirArgs,
     /// Output format.
@@ -68,6 +79,15 @@ pub enum CompactError {
     /// Output could not be written.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// Talking to the running server failed (or it refused).
+    #[error(transparent)]
+    Remote(#[from] crate::remote::RemoteError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(io::Error),
+    /// The server's answer was not the expected JSON.
+    #[error("unexpected answer from the server: {0}")]
+    Answer(serde_json::Error),
 }
 
 impl From<epstore_storage::Error> for CompactError {
@@ -131,7 +151,89 @@ pub struct CompactOutput {
 
 /// Runs `epstore compact` and maps the outcome to an exit code.
 pub fn run(args: CompactArgs) -> ExitCode {
-    output::exit_with(run_inner(&args))
+    match &args.kubeconfig {
+        Some(kubeconfig) => output::exit_with(run_online(kubeconfig, &args)),
+        None => output::exit_with(run_inner(&args)),
+    }
+}
+
+/// The `-o json` document of `epstore compact --kubeconfig`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnlineCompactOutput {
+    /// The server URL.
+    pub server: String,
+    /// The server's revision after the call.
+    pub revision: u64,
+    /// The floor before.
+    pub previous_floor: u64,
+    /// The floor after.
+    pub floor: u64,
+    /// Whether the floor moved.
+    pub compacted: bool,
+    /// Change-log records read.
+    pub scanned: u64,
+    /// Stored versions removed.
+    pub removed: u64,
+    /// How long the compaction took on the server, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+fn run_online(kubeconfig: &std::path::Path, args: &CompactArgs) -> Result<u8, CompactError> {
+    let remote = crate::remote::Remote::from_kubeconfig(kubeconfig)?;
+    let path = match args.revision {
+        Some(n) => format!("{}?revision={n}", epstore_api::admin::COMPACT_PATH),
+        None => epstore_api::admin::COMPACT_PATH.to_string(),
+    };
+    let runtime = crate::remote::runtime().map_err(CompactError::Runtime)?;
+    let body = runtime.block_on(async {
+        let response = remote.send("POST", &path).await?;
+        if response.status != 200 {
+            return Err(remote.status_error(response).await);
+        }
+        remote.read_body(response.body).await
+    })?;
+    let answer: epstore_api::admin::CompactResponse =
+        serde_json::from_slice(&body).map_err(CompactError::Answer)?;
+    let doc = OnlineCompactOutput {
+        server: remote.server().to_string(),
+        revision: answer.revision,
+        previous_floor: answer.previous_floor,
+        floor: answer.floor,
+        compacted: answer.floor > answer.previous_floor,
+        scanned: answer.scanned,
+        removed: answer.removed,
+        elapsed_ms: answer.elapsed_millis,
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match args.output {
+        ReportFormat::Json => output::write_json(&mut out, &doc)?,
+        ReportFormat::Table => {
+            if doc.compacted {
+                writeln!(
+                    out,
+                    "compacted {} to revision {} (floor was {}; server at revision {}): removed {} stored \
+                     versions, scanned {} log records, took {}",
+                    doc.server,
+                    doc.floor,
+                    doc.previous_floor,
+                    doc.revision,
+                    doc.removed,
+                    doc.scanned,
+                    human_duration(Duration::from_millis(doc.elapsed_ms))
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "nothing to compact on {}: the floor is already {}; server at revision {}",
+                    doc.server, doc.floor, doc.revision
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
 }
 
 fn run_inner(args: &CompactArgs) -> Result<u8, CompactError> {

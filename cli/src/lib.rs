@@ -17,12 +17,18 @@
 //! `./epstore-data`): `epstore inspect summary|history|get|log|list`, `epstore verify` and
 //! `epstore compact`. They print aligned tables by default and `-o json` for scripts, and exit 0 on
 //! success, 1 on a failure or damage found, 2 on a usage error.
+//!
+//! The online commands talk to a running server through a kubeconfig: `epstore snapshot save FILE
+//! --kubeconfig KCFG` and `epstore compact --kubeconfig KCFG [--revision N]`; `epstore snapshot
+//! restore FILE --data-dir DIR` builds a fresh data dir from a snapshot.
 
 pub mod compact;
 pub mod inspect;
 pub mod offline;
 pub mod output;
+pub mod remote;
 pub mod serve;
+pub mod snapshot;
 pub mod verify;
 
 use std::net::IpAddr;
@@ -59,8 +65,11 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Check a stopped server's data dir: every record's crc and every index entry (exit 1 on damage).
     Verify(verify::VerifyArgs),
-    /// Compact a stopped server's data dir to a revision, keeping N revisions, or by age.
+    /// Compact a stopped server's data dir to a revision, keeping N revisions, or by age; or a
+    /// running server with --kubeconfig.
     Compact(compact::CompactArgs),
+    /// Save a snapshot of a running server, or restore one into a fresh data dir.
+    Snapshot(snapshot::SnapshotArgs),
 }
 
 /// The flags of `epstore serve`.
@@ -256,6 +265,7 @@ pub fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Compact(args) => compact::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
     }
 }
 

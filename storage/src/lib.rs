@@ -33,8 +33,10 @@ mod log;
 mod open;
 mod read;
 mod record;
+mod restore;
 mod revision;
 mod shared;
+mod snapshot_file;
 mod state;
 mod verify;
 mod watch;
@@ -51,7 +53,11 @@ pub use compaction::CompactionReport;
 pub use error::{Error, Result};
 pub use read::{ListPage, ListRequest};
 pub use record::{Operation, Record, FORMAT_VERSION};
+pub use restore::{restore, RestoreError};
 pub use revision::{ReadAt, Revision};
+pub use snapshot_file::{
+    read_snapshot, write_records, write_snapshot, SnapshotContents, SnapshotFileError, SNAPSHOT_MAGIC,
+};
 pub use state::Snapshot;
 pub use verify::{Problem, VerifyReport};
 pub use watch::{Event, EventKind, Watcher, FRAME_SLOTS};

@@ -48,6 +48,11 @@ impl Snapshot {
         self.items.is_empty()
     }
 
+    /// Every live record, sorted by key bytes.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &Arc<Record>> + '_ {
+        self.items.iter()
+    }
+
     /// Index of the first item whose key is `>= key`.
     pub(crate) fn lower_bound(&self, key: &[u8]) -> usize {
         match self.items.binary_search_by(|r| r.key.as_bytes().cmp(key)) {
