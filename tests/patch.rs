@@ -1207,57 +1207,10 @@ fn set_executable(path: &std::path::Path) {
 /// The whole script must finish within this (each of its calls is bounded by its own timeout).
 const SCRIPT_DEADLINE: Duration = Duration::from_secs(180);
 
-/// `$EPSTORE_PYTHON`, else the project's venv.
-fn python() -> String {
-    if let Ok(python) = std::env::var("EPSTORE_PYTHON") {
-        if !python.is_empty() {
-            return python;
-        }
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        venv.exists(),
-        "the Python Kubernetes client is not available: EPSTORE_PYTHON is unset and {} does not exist. Run \
-         tests/run.sh (it creates the venv), or: python3 -m venv .venv && .venv/bin/pip install kubernetes",
-        venv.display()
-    );
-    venv.to_string_lossy().into_owned()
-}
-
 #[test]
 fn python_client_patches() {
-    let python = python();
     let server = Server::start();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/patch_test.py");
-    let mut child = Command::new(&python)
-        .arg(&script)
-        .arg(server.kubeconfig())
-        .env("PYTHONUNBUFFERED", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let out = read_all(child.stdout.take().expect("stdout"));
-    let err = read_all(child.stderr.take().expect("stderr"));
-    let deadline = Instant::now() + SCRIPT_DEADLINE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for python") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let stdout = out.join().expect("stdout reader");
-    let stderr = err.join().expect("stderr reader");
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    let status = status.unwrap_or_else(|| panic!("patch_test.py did not finish within {SCRIPT_DEADLINE:?}"));
-    let last = stdout.lines().last().unwrap_or_default();
-    assert!(status.success(), "patch_test.py failed ({status}): {last}");
+    let last = common::run_python_script("patch_test.py", &[&server.kubeconfig()], SCRIPT_DEADLINE);
     assert!(
         last.ends_with(" passed, 0 failed") && !last.starts_with("0 passed"),
         "unexpected summary line: {last:?}"

@@ -364,3 +364,76 @@ impl Server {
         (status, std::mem::replace(&mut self.dir, dir))
     }
 }
+
+/// The Python interpreter with the Kubernetes client: `$EPSTORE_PYTHON` (set by `tests/run.sh`), else the
+/// project's `.venv`, else `python3` if it can import `kubernetes`; otherwise the test fails and says how
+/// to install the client (it is never skipped).
+pub fn python() -> String {
+    if let Some(python) = std::env::var("EPSTORE_PYTHON").ok().filter(|p| !p.is_empty()) {
+        return python;
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    if venv.exists() {
+        return venv.to_string_lossy().into_owned();
+    }
+    let importable = Command::new("python3")
+        .args(["-c", "import kubernetes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        importable,
+        "the Python Kubernetes client is not available: EPSTORE_PYTHON is unset, .venv does not exist and \
+         `python3 -c 'import kubernetes'` fails. Run tests/run.sh (it creates the venv), or: python3 -m venv \
+         .venv && .venv/bin/pip install kubernetes"
+    );
+    "python3".to_string()
+}
+
+/// Runs `tests/python/<script>` with `args` (kubeconfig paths), killing it after `deadline`; asserts
+/// that it exited 0 and returns its last stdout line (the `N passed, 0 failed` summary).
+pub fn run_python_script(script: &str, args: &[&Path], deadline: Duration) -> String {
+    use std::io::Read;
+    let python = python();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    let mut child = Command::new(&python)
+        .arg(&path)
+        .args(args)
+        .env("PYTHONUNBUFFERED", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
+    let until = Instant::now() + deadline;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for python") {
+            break Some(status);
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stdout = out.join().expect("stdout reader");
+    let stderr = err.join().expect("stderr reader");
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    let status = status.unwrap_or_else(|| panic!("{script} did not finish within {deadline:?}"));
+    let last = stdout.lines().last().unwrap_or_default().to_string();
+    assert!(status.success(), "{script} failed ({status}): {last}");
+    last
+}
