@@ -7,12 +7,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use common::kubectl::{Kubectl, Out, SKEW};
 use common::Server;
 
 /// The kubectl builds under test: (label, path).
@@ -21,123 +21,10 @@ const KUBECTLS: [(&str, &str); 2] = [
     ("1.33", "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"),
 ];
 
-/// The Warning header epstore sends on every Endpoints request (1.33+ deprecation), printed by kubectl.
-const DEPRECATION: &str =
-    "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice";
-
-/// The dispatcher's version-skew warning (it runs kubectl 1.32 against a 1.34 server).
-const SKEW: &str =
-    "WARNING: version difference between client (1.32) and server (1.34) exceeds the supported \
-                    minor version skew of +/-1";
-
-/// No kubectl command may take longer than this.
-const DEADLINE: Duration = Duration::from_secs(60);
-
 /// How long to wait for one line of a running `get -w` or `wait`.
 const LINE_WAIT: Duration = Duration::from_secs(30);
 
-/// kubectl bound to one server, with its own HOME (discovery cache).
-struct Kubectl {
-    label: &'static str,
-    bin: &'static str,
-    kubeconfig: PathBuf,
-    home: tempfile::TempDir,
-}
-
-/// The result of one kubectl run.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    /// The stderr lines other than the deprecation warning and the dispatcher's skew warning.
-    fn errors(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| *l != DEPRECATION && *l != SKEW && !l.is_empty())
-            .collect()
-    }
-
-    /// Asserts exit 0 and no stderr besides the known warnings; returns stdout.
-    fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "kubectl failed: {self:#?}");
-        assert_eq!(self.errors(), Vec::<&str>::new(), "unexpected stderr: {self:#?}");
-        &self.stdout
-    }
-
-    /// Asserts exit 1, empty stdout and exactly these stderr lines (besides the known warnings).
-    fn fails_with(&self, lines: &[&str]) {
-        assert_eq!(self.code, 1, "kubectl did not fail: {self:#?}");
-        assert_eq!(self.stdout, "", "stdout of a failure: {self:#?}");
-        assert_eq!(self.errors(), lines, "stderr: {self:#?}");
-    }
-}
-
 impl Kubectl {
-    fn new(label: &'static str, bin: &'static str, server: &Server) -> Kubectl {
-        Kubectl {
-            label,
-            bin,
-            kubeconfig: server.kubeconfig(),
-            home: tempfile::tempdir().expect("home"),
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(self.bin);
-        cmd.args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.home.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-
-    /// Runs kubectl to completion.
-    fn run(&self, args: &[&str]) -> Out {
-        self.run_stdin(args, None)
-    }
-
-    /// Runs kubectl with `input` on its standard input (for `-f -`).
-    fn run_stdin(&self, args: &[&str], input: Option<&str>) -> Out {
-        let mut cmd = self.command(args);
-        cmd.stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", self.bin));
-        if let Some(input) = input {
-            let mut stdin = child.stdin.take().expect("stdin");
-            stdin.write_all(input.as_bytes()).expect("write stdin");
-        }
-        let stdout = read_all(child.stdout.take().expect("stdout"));
-        let stderr = read_all(child.stderr.take().expect("stderr"));
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if started.elapsed() > DEADLINE {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "[{}] kubectl {args:?} did not finish within {DEADLINE:?}",
-                    self.label
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Out {
-            code: status.code().unwrap_or(-1),
-            stdout: stdout.join().expect("stdout reader"),
-            stderr: stderr.join().expect("stderr reader"),
-        }
-    }
-
     /// `kubectl create -f -` of a manifest; asserts its output.
     fn create(&self, manifest: &str, expected: &str) {
         let out = self.run_stdin(&["create", "-f", "-"], Some(manifest));
@@ -220,14 +107,6 @@ impl Running {
         let _ = self.child.wait();
         self.stdout.iter().collect()
     }
-}
-
-fn read_all(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = r.read_to_string(&mut s);
-        s
-    })
 }
 
 fn lines(r: impl Read + Send + 'static) -> Receiver<String> {

@@ -18,11 +18,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::kubectl::Kubectl;
 use common::{Reply, Server};
 use serde_json::{json, Value};
 
@@ -802,125 +800,12 @@ const KUBECTLS: [(&str, &str); 2] = [
     ("1.33", "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"),
 ];
 
-/// The deprecation warning as kubectl prints it.
-const DEPRECATION: &str =
-    "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice";
-
-/// No kubectl command may take longer than this.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-struct Kubectl {
-    label: &'static str,
-    bin: &'static str,
-    kubeconfig: PathBuf,
-    home: tempfile::TempDir,
-}
-
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    /// stderr without the deprecation warnings and the dispatcher's skew warning.
-    fn errors(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| {
-                *l != DEPRECATION && !l.starts_with("WARNING: version difference") && !l.trim().is_empty()
-            })
-            .collect()
-    }
-
-    /// Exit 0, nothing unexpected on stderr: stdout.
-    fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "kubectl failed: {self:#?}");
-        assert_eq!(self.errors(), Vec::<&str>::new(), "unexpected stderr: {self:#?}");
-        &self.stdout
-    }
-}
-
 impl Kubectl {
-    fn new(label: &'static str, bin: &'static str, server: &Server) -> Kubectl {
-        Kubectl {
-            label,
-            bin,
-            kubeconfig: server.kubeconfig(),
-            home: tempfile::tempdir().expect("home"),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        self.run_with(args, None, &[])
-    }
-
-    fn run_with(&self, args: &[&str], input: Option<&str>, env: &[(&str, &str)]) -> Out {
-        let mut cmd = Command::new(self.bin);
-        cmd.args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.home.path())
-            .env_remove("KUBECTL_EXTERNAL_DIFF")
-            .env_remove("KUBE_EDITOR")
-            .stdin(if input.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", self.bin));
-        if let Some(input) = input {
-            let mut stdin = child.stdin.take().expect("stdin");
-            stdin.write_all(input.as_bytes()).expect("write stdin");
-        }
-        let stdout = read_all(child.stdout.take().expect("stdout"));
-        let stderr = read_all(child.stderr.take().expect("stderr"));
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if started.elapsed() > DEADLINE {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "[{}] kubectl {args:?} did not finish within {DEADLINE:?}",
-                    self.label
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Out {
-            code: status.code().unwrap_or(-1),
-            stdout: stdout.join().expect("stdout reader"),
-            stderr: stderr.join().expect("stderr reader"),
-        }
-    }
-
-    /// Asserts `kubectl <args>` prints exactly `expected` and exits 0.
-    fn expect(&self, args: &[&str], expected: &str) {
-        let out = self.run(args);
-        assert_eq!(out.ok(), expected, "[{}] kubectl {args:?}", self.label);
-    }
-
     /// The object as JSON.
     fn get(&self, name: &str) -> Value {
         let out = self.run(&["get", "ep", name, "-o", "json"]);
         serde_json::from_str(out.ok()).expect("kubectl -o json")
     }
-}
-
-fn read_all(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = r.read_to_string(&mut s);
-        s
-    })
 }
 
 fn rv(obj: &Value) -> u64 {

@@ -2,6 +2,8 @@
 //! and talks HTTPS to it with the CA and admin token it generated, as any client would.
 #![allow(dead_code)]
 
+pub mod kubectl;
+
 use std::io::BufReader;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
